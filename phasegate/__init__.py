@@ -1,0 +1,1 @@
+"""phasegate: one YAML registry as the single source of truth for a phased pipeline."""

@@ -1,0 +1,5 @@
+import sys
+
+from phasegate.cli import main
+
+sys.exit(main())

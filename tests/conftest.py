@@ -1,0 +1,65 @@
+"""Shared helpers: run the real command line, and check registry text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from registry.loading import load_registry_text
+from validator.check import check_loaded
+from validator.findings import Finding
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_REGISTRY = REPO / "registry" / "processors.yaml"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_phasegate(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                  ) -> Result:
+    """Run the installed command line as a user would, in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if k != "PHASEGATE_REGISTRY"}
+    full_env.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "phasegate", *args],
+        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=60,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def findings_for(text: str) -> list[Finding]:
+    """Findings for registry text (dedented), as the validator reports them."""
+    return check_loaded(load_registry_text(textwrap.dedent(text).lstrip("\n"), "r.yaml"))
+
+
+def codes_at(text: str) -> list[tuple[str, int, int]]:
+    """(code, line, column) of every finding, the shape most rule tests assert."""
+    return [(f.rule, f.line, f.column) for f in findings_for(text)]
+
+
+@pytest.fixture
+def repo_dir(tmp_path: Path):
+    """A temporary repository root with a registry/ folder, and a writer for it."""
+    (tmp_path / "registry").mkdir()
+
+    def write(text: str | bytes) -> Path:
+        path = tmp_path / "registry" / "processors.yaml"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    write.root = tmp_path  # type: ignore[attr-defined]
+    return write

@@ -1,0 +1,1 @@
+"""The drift gate: rules over the registry, findings, and reporters."""
