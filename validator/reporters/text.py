@@ -7,8 +7,14 @@ from collections.abc import Sequence
 from validator.findings import Finding
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
 def render(findings: Sequence[Finding]) -> str:
+    """One line per finding, whatever the message holds, so grep and editors can parse it."""
     return "".join(
-        f"{f.path}:{f.line}:{f.column}: {f.severity.value} {f.rule} [{f.name}] {f.message}\n"
+        f"{f.path}:{f.line}:{f.column}: {f.severity.value} {f.rule} [{f.name}] "
+        f"{_one_line(f.message)}\n"
         for f in findings
     )
