@@ -1,0 +1,83 @@
+"""What other repositories adopt: the pre-commit hook, the workflow and the action."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if found is None:
+        pytest.fail(f"{name} is not installed: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+def _run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: int = 120,
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("schema,path", [
+    ("vendor.github-workflows", ".github/workflows/ci.yml"),
+    ("vendor.github-actions", "action.yml"),
+])
+def test_github_files_match_their_schemas_offline(schema, path):
+    done = _run(_tool("check-jsonschema"), "--builtin-schema", schema, path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pre_commit_manifest_and_config_are_valid():
+    pre_commit = _tool("pre-commit")
+    manifest = _run(pre_commit, "validate-manifest", ".pre-commit-hooks.yaml")
+    config = _run(pre_commit, "validate-config", ".pre-commit-config.yaml")
+    assert manifest.returncode == 0, manifest.stdout + manifest.stderr
+    assert config.returncode == 0, config.stdout + config.stderr
+
+
+def test_workflow_runs_validate_with_github_format():
+    assert "phasegate validate --format github" in (REPO / ".github/workflows/ci.yml").read_text()
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_fails_on_a_drifted_registry(tmp_path: Path):
+    """The published hook, installed by pre-commit from this checkout, blocks drift."""
+    git = _tool("git")
+    project = tmp_path / "pipeline"
+    (project / "registry").mkdir(parents=True)
+    drifted = REPO / "examples" / "disabled-still-expected" / "registry" / "processors.yaml"
+    shutil.copy(drifted, project / "registry" / "processors.yaml")
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for args in (("init", "-q"), ("add", "."), ("commit", "-qm", "drifted registry")):
+        done = _run(git, *args, cwd=project, env=identity)
+        assert done.returncode == 0, done.stderr
+    # pre-commit clones the hook repository; a committed snapshot of this working
+    # tree (untracked files too) makes the test independent of the checkout's state.
+    hook_repo = tmp_path / "phasegate"
+    shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
+        ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", ".venv"))
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "snapshot")):
+        done = _run(git, *args, cwd=hook_repo, env=identity)
+        assert done.returncode == 0, done.stderr
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **identity}
+    failed = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-validate",
+                  "--all-files", cwd=project, env=env, timeout=600)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1, output
+    assert "PG102" in output and "p2_bdl_box_scores" in output
+
+    shutil.copy(REPO / "registry" / "processors.yaml", project / "registry" / "processors.yaml")
+    passed = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-validate",
+                  "--all-files", cwd=project, env=env, timeout=600)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
