@@ -1,8 +1,12 @@
-"""Load a registry file into a validated model, or into positioned problems.
+"""Load a registry file into validated objects, or into positioned problems.
 
 Loading is kept apart from checking: this module turns text into either a
 :class:`~registry.models.Registry` or a list of :class:`LoadProblem` with
 line and column; the validator decides what those problems are called.
+
+A valid registry takes the fast path (:mod:`registry.schema_check`); only
+when that finds a problem are pydantic and the schema models imported, to
+say precisely what is wrong and where.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ import difflib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from registry.models import NAME_PATTERN, Registry
+from registry.constraints import NAME_PATTERN
+from registry.models import Registry, registry_from_data
+from registry.schema_check import conforms
 from registry.yaml_loader import (
     LoadedDocument,
     LoadProblem,
@@ -24,6 +28,9 @@ from registry.yaml_loader import (
     load_file,
     load_text,
 )
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 
 @dataclass
@@ -72,17 +79,25 @@ def _validate(document: LoadedDocument) -> LoadedRegistry:
             f"found {found}",
         ))
         return LoadedRegistry(document, None)
+    loader_flagged = any(p.kind == "schema" for p in document.problems)
+    if not loader_flagged and conforms(data):
+        return LoadedRegistry(document, registry_from_data(data))
+    # Something is wrong: let the pydantic models say exactly what, and where.
+    from pydantic import ValidationError
+
+    from registry.schema_models import Registry as RegistrySchema
+
     try:
-        registry = Registry.model_validate(data)
+        RegistrySchema.model_validate(data)
     except ValidationError as error:
         already = {p.position for p in document.problems}
         document.problems.extend(
             p for p in _problems_from(error, data, document.positions) if p.position not in already
         )
         return LoadedRegistry(document, None)
-    if any(p.kind == "schema" for p in document.problems):
+    if loader_flagged:
         return LoadedRegistry(document, None)
-    return LoadedRegistry(document, registry)
+    return LoadedRegistry(document, registry_from_data(data))
 
 
 def _kind_of(value: Any) -> str:
@@ -94,8 +109,11 @@ def _kind_of(value: Any) -> str:
 
 
 def _all_field_names() -> list[str]:
+
+    from registry.schema_models import Registry as RegistrySchema
+
     names: set[str] = set()
-    pending: list[type[BaseModel]] = [Registry]
+    pending: list[type[BaseModel]] = [RegistrySchema]
     seen: set[type[BaseModel]] = set()
     while pending:
         model = pending.pop()
@@ -110,6 +128,8 @@ def _all_field_names() -> list[str]:
 
 
 def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     found: list[type[BaseModel]] = []

@@ -1,236 +1,230 @@
-"""The registry format as pydantic models: the one definition of what is valid.
+"""The registry as plain, immutable Python objects: what every other module reads.
 
-``registry/schema.json`` is exported from these models, so editors, the
-validator and check-jsonschema all agree. Models are strict (no coercion of
-``"yes"`` to ``True``) and forbid unknown fields: a typo must never pass.
+These dataclasses are built only from data that has passed validation
+(:mod:`registry.loading`), so they carry no checks of their own. They import
+nothing heavy: ``phasegate validate`` and the generator start fast, and the
+orchestrator's runtime never needs them at all. The format's definition, its
+JSON Schema and its error messages live in :mod:`registry.schema_models`; a
+test keeps field names and defaults of the two in step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
-
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
-
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-PositiveMinutes = Annotated[int, Field(gt=0)]
-TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\-]*$")]
+Expectation = Literal["all"] | tuple[str, ...]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+@dataclass(frozen=True, slots=True)
+class Scraper:
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_on: dt.date | None = None
 
 
-class _Disableable(_Strict):
-    enabled: bool = Field(True, description="false takes it out of every expected set")
-    disabled_reason: str | None = Field(
-        None, description="why it is disabled; shown in alerts and validator messages"
-    )
-    disabled_on: dt.date | None = Field(None, description="when it was disabled")
+@dataclass(frozen=True, slots=True)
+class Processor:
+    phase: int
+    inputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    per_run_key: bool = True
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_on: dt.date | None = None
 
 
-class Scraper(_Disableable):
-    """A data source at the head of the pipeline."""
-
-
-class Processor(_Disableable):
-    """A processor that reports completion to an orchestrator."""
-
-    phase: Annotated[int, Field(ge=1)]
-    inputs: list[Name] = Field(
-        default_factory=list, description="scrapers or processors it needs; all must be enabled"
-    )
-    aliases: list[Name] = Field(
-        default_factory=list, description="other names it reports under (class or table names)"
-    )
-    per_run_key: bool = Field(
-        True, description="false for season-level processors that never report per run key"
-    )
-
-
-Expectation = Literal["all"] | list[Name]
-ModeWhen = Literal["before_today", "today", "tomorrow", "after_today"]
-
-
-class Mode(_Strict):
-    """Expectations that apply when the run key stands in a relation to today."""
-
-    when: ModeWhen
+@dataclass(frozen=True, slots=True)
+class Mode:
+    when: str
     expects: Expectation = "all"
-    required: list[Name] | None = None
+    required: tuple[str, ...] | None = None
 
 
-class Transition(_Strict):
-    """A gate between two phases: which processors must finish first."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "if": {"properties": {"action": {"const": "trigger"}}, "required": ["action"]},
-            "then": {"required": ["trigger_topic"]},
-        }
-    )
-
-    from_phase: Annotated[int, Field(ge=1)]
-    to_phase: Annotated[int, Field(ge=1)]
-    collection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
-    action: Literal["monitor", "trigger"] = "monitor"
-    trigger_topic: TopicName | None = None
+@dataclass(frozen=True, slots=True)
+class Transition:
+    from_phase: int
+    to_phase: int
+    collection: str
+    action: str = "monitor"
+    trigger_topic: str | None = None
     expects: Expectation = "all"
-    required: list[Name] | None = None
-    deadline_minutes: PositiveMinutes = 240
-    grace_minutes: PositiveMinutes = 30
-    modes: dict[Name, Mode] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _trigger_needs_topic(self) -> Transition:
-        if self.action == "trigger" and not self.trigger_topic:
-            raise ValueError("trigger_topic is required when action is trigger")
-        return self
-
-    @field_validator("modes")
-    @classmethod
-    def _one_mode_per_when(cls, modes: dict[str, Mode]) -> dict[str, Mode]:
-        seen: dict[str, str] = {}
-        for name, mode in modes.items():
-            if mode.when in seen:
-                raise ValueError(
-                    f"modes {seen[mode.when]!r} and {name!r} both apply when {mode.when!r}; "
-                    "a run key must select exactly one mode"
-                )
-            seen[mode.when] = name
-        return modes
+    required: tuple[str, ...] | None = None
+    deadline_minutes: int = 240
+    grace_minutes: int = 30
+    modes: Mapping[str, Mode] = field(default_factory=dict)
 
 
-class QuietPeriod(_Strict):
-    """Dates on which missing data is expected (a break, the off-season)."""
-
-    from_: dt.date = Field(alias="from")
+@dataclass(frozen=True, slots=True)
+class QuietPeriod:
+    from_: dt.date
     to: dt.date
     reason: str
 
-    @model_validator(mode="after")
-    def _ordered(self) -> QuietPeriod:
-        if self.to < self.from_:
-            raise ValueError(f"quiet period ends ({self.to}) before it starts ({self.from_})")
-        return self
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    channel: str  # slack | webhook | log
+    url_env: str | None = None
 
 
-class UrlFromEnv(_Strict):
-    """A secret URL, named by the environment variable that holds it."""
-
-    url_env: str = Field(description="name of the environment variable holding the URL")
-
-    @field_validator("url_env")
-    @classmethod
-    def _is_env_name(cls, value: str) -> str:
-        if "://" in value:
-            raise ValueError(
-                "url_env names an environment variable; put the URL itself in the "
-                "environment, never in the registry"
-            )
-        if not re.fullmatch(ENV_NAME_PATTERN, value):
-            raise ValueError(f"{value!r} is not an environment variable name (A-Z, 0-9, _)")
-        return value
+@dataclass(frozen=True, slots=True)
+class Canary:
+    schedule: str = "*/15 * * * *"
+    lookback_days: int = 3
+    renotify_hours: float = 6
+    quiet_periods: tuple[QuietPeriod, ...] = ()
+    calendar: str | None = None
+    missing_run_after_hours: float = 30
+    notify: tuple[Notify, ...] = ()
 
 
-class LogChannel(_Strict):
-    """Structured JSON log lines; needs no configuration."""
-
-
-class Notify(_Strict):
-    """One notification channel: exactly one of slack, webhook or log."""
-
-    slack: UrlFromEnv | None = None
-    webhook: UrlFromEnv | None = None
-    log: LogChannel | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Notify:
-        chosen = [name for name in ("slack", "webhook", "log") if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            raise ValueError("each notify entry names exactly one channel: slack, webhook or log")
-        return self
-
-
-class Canary(_Strict):
-    """How the runtime canary checks documents and whom it tells."""
-
-    schedule: str = Field("*/15 * * * *", description="cron expression of the canary runs")
-    lookback_days: Annotated[int, Field(ge=0, le=60)] = 3
-    renotify_hours: Annotated[float, Field(gt=0)] = 6
-    quiet_periods: list[QuietPeriod] = Field(default_factory=list)
-    calendar: str | None = Field(None, description="file of run keys on which a run is expected")
-    missing_run_after_hours: Annotated[float, Field(gt=0)] = 30
-    notify: list[Notify] = Field(default_factory=list)
-
-
-class FileReference(_Strict):
-    """Names held in a YAML or JSON file, found by a dotted select path."""
-
+@dataclass(frozen=True, slots=True)
+class FileReference:
     path: str
-    select: str = Field(description="dotted path; * matches every key or list item")
-    kind: Literal["scraper", "processor"]
+    select: str
+    kind: str  # scraper | processor
 
 
-class References(_Strict):
-    """Where else names live; the validator checks them."""
+@dataclass(frozen=True, slots=True)
+class References:
+    code: tuple[str, ...] = ()
+    files: tuple[FileReference, ...] = ()
 
-    code: list[str] = Field(default_factory=list, description="Python source paths to scan")
-    files: list[FileReference] = Field(default_factory=list)
 
-
-class GenerateTarget(_Strict):
-    """A deploy-time artifact generated from the registry."""
-
+@dataclass(frozen=True, slots=True)
+class GenerateTarget:
     path: str
-    format: Literal["python", "json"]
+    format: str  # python | json
 
 
-class Registry(_Strict):
-    """The single source of truth for a pipeline's phases."""
-
-    model_config = ConfigDict(title="phasegate registry")
-
-    version: Literal[1]
-    pipeline: Annotated[str, StringConstraints(min_length=1)]
-    timezone: str = Field(description="IANA zone of run keys and of 'today'")
-    scrapers: dict[Name, Scraper] = Field(default_factory=dict)
-    processors: dict[Name, Processor]
-    transitions: dict[Name, Transition] = Field(default_factory=dict)
-    canary: Canary = Field(default_factory=Canary)
-    references: References = Field(default_factory=References)
-    generate: list[GenerateTarget] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        import zoneinfo
-
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            import difflib
-
-            close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), 1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown IANA timezone {value!r}{hint}") from None
-        return value
+@dataclass(frozen=True, slots=True)
+class Registry:
+    version: int
+    pipeline: str
+    timezone: str
+    processors: Mapping[str, Processor]
+    scrapers: Mapping[str, Scraper] = field(default_factory=dict)
+    transitions: Mapping[str, Transition] = field(default_factory=dict)
+    canary: Canary = field(default_factory=Canary)
+    references: References = field(default_factory=References)
+    generate: tuple[GenerateTarget, ...] = ()
 
 
-def export_schema() -> dict[str, Any]:
-    """The JSON Schema of the registry, as checked in at registry/schema.json."""
-    schema = Registry.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://phasegate.dev/schema/registry-v1.json"
-    return schema
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(value or ())
+
+
+def _expectation(value: Any) -> Expectation:
+    return "all" if value is None or value == "all" else tuple(value)
+
+
+def _optional_names(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _scraper(d: Mapping[str, Any]) -> Scraper:
+    return Scraper(d.get("enabled", True), d.get("disabled_reason"), d.get("disabled_on"))
+
+
+def _processor(d: Mapping[str, Any]) -> Processor:
+    return Processor(
+        phase=d["phase"],
+        inputs=_names(d.get("inputs")),
+        aliases=_names(d.get("aliases")),
+        per_run_key=d.get("per_run_key", True),
+        enabled=d.get("enabled", True),
+        disabled_reason=d.get("disabled_reason"),
+        disabled_on=d.get("disabled_on"),
+    )
+
+
+def _mode(d: Mapping[str, Any]) -> Mode:
+    return Mode(d["when"], _expectation(d.get("expects")), _optional_names(d.get("required")))
+
+
+def _transition(d: Mapping[str, Any]) -> Transition:
+    return Transition(
+        from_phase=d["from_phase"],
+        to_phase=d["to_phase"],
+        collection=d["collection"],
+        action=d.get("action", "monitor"),
+        trigger_topic=d.get("trigger_topic"),
+        expects=_expectation(d.get("expects")),
+        required=_optional_names(d.get("required")),
+        deadline_minutes=d.get("deadline_minutes", 240),
+        grace_minutes=d.get("grace_minutes", 30),
+        modes={name: _mode(m) for name, m in (d.get("modes") or {}).items()},
+    )
+
+
+def _notify(d: Mapping[str, Any]) -> Notify:
+    channel = next(name for name, value in d.items() if value is not None)
+    settings = d[channel] or {}
+    return Notify(channel, settings.get("url_env"))
+
+
+def _canary(d: Mapping[str, Any]) -> Canary:
+    return Canary(
+        schedule=d.get("schedule", "*/15 * * * *"),
+        lookback_days=d.get("lookback_days", 3),
+        renotify_hours=d.get("renotify_hours", 6),
+        quiet_periods=tuple(
+            QuietPeriod(q["from"], q["to"], q["reason"]) for q in d.get("quiet_periods") or ()
+        ),
+        calendar=d.get("calendar"),
+        missing_run_after_hours=d.get("missing_run_after_hours", 30),
+        notify=tuple(_notify(n) for n in d.get("notify") or ()),
+    )
+
+
+def _references(d: Mapping[str, Any]) -> References:
+    return References(
+        code=_names(d.get("code")),
+        files=tuple(FileReference(f["path"], f["select"], f["kind"]) for f in d.get("files") or ()),
+    )
+
+
+def registry_from_data(data: Mapping[str, Any]) -> Registry:
+    """Build the objects from validated plain data (dicts, lists, dates)."""
+    return Registry(
+        version=data["version"],
+        pipeline=data["pipeline"],
+        timezone=data["timezone"],
+        processors={name: _processor(p) for name, p in data["processors"].items()},
+        scrapers={name: _scraper(s) for name, s in (data.get("scrapers") or {}).items()},
+        transitions={name: _transition(t) for name, t in (data.get("transitions") or {}).items()},
+        canary=_canary(data.get("canary") or {}),
+        references=_references(data.get("references") or {}),
+        generate=tuple(GenerateTarget(g["path"], g["format"]) for g in data.get("generate") or ()),
+    )
+
+
+def canonical_data(registry: Registry) -> dict[str, Any]:
+    """The registry as JSON-ready data with every default filled in.
+
+    Keys use the registry's spelling (``from``, not ``from_``); lists stay in
+    registry order; dates are ISO strings. The digest hashes this.
+    """
+    plain: dict[str, Any] = _plain(registry)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Notify):
+        settings = {} if value.url_env is None else {"url_env": value.url_env}
+        return {value.channel: settings}
+    if hasattr(value, "__dataclass_fields__"):
+        return {
+            ("from" if name == "from_" else name): _plain(getattr(value, name))
+            for name in value.__dataclass_fields__
+        }
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from registry.models import export_schema
+from registry.schema_models import export_schema
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 

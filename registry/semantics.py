@@ -7,12 +7,10 @@ definition everywhere.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from registry.models import Mode, Registry, Transition
+from registry.models import Mode, Registry, Transition, canonical_data
 
 
 @dataclass(frozen=True)
@@ -144,10 +142,14 @@ def canonical_json(registry: Registry) -> str:
     Two registries that mean the same (comments, ordering, spelled-out
     defaults aside) have the same canonical JSON and so the same digest.
     """
-    data = registry.model_dump(mode="json", by_alias=True)
+    import json  # only generation and the digest need it; validate starts faster without
+
+    data = canonical_data(registry)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def digest(registry: Registry) -> str:
     """sha256 of the canonical JSON, as stamped on artifacts and documents."""
+    import hashlib
+
     return hashlib.sha256(canonical_json(registry).encode("utf-8")).hexdigest()

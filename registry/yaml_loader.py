@@ -11,7 +11,7 @@ position of every key and value by its path from the root.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,12 +26,16 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Registries are hand-written; anything larger is a mistake or an attack."""
 
+MAX_DEPTH = 64
+"""Nesting levels; a registry needs about six, and deeper input would exhaust the stack."""
+
 MAX_EXPANDED_NODES = 1_000_000
 """Nodes after alias expansion; a billion-laughs document exceeds it at once."""
 
 ProblemKind = Literal["syntax", "duplicate-key", "schema"]
 PathKey = tuple[Hashable, ...]
 
+_ScalarNode = yaml.ScalarNode
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -57,31 +61,62 @@ class LoadProblem:
     subject: str = ""
 
 
-@dataclass
 class Positions:
-    """Where each key and value of a loaded document stands in its file."""
+    """Where each key and value of a loaded document stands in its file.
 
-    keys: dict[PathKey, Position] = field(default_factory=dict)
-    values: dict[PathKey, Position] = field(default_factory=dict)
+    Positions are looked up in the composed node graph only when a finding
+    needs one, so a clean run pays nothing for them.
+    """
+
+    def __init__(self, root: yaml.Node | None = None) -> None:
+        self._root = root
+        self._entries: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def _mapping_entries(self, node: yaml.MappingNode) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+        ident = id(node)
+        entries = self._entries.get(ident)
+        if entries is None:
+            entries = {}
+            merged: list[yaml.Node] = []
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode)
+                                  else [value_node])
+                elif isinstance(key_node, yaml.ScalarNode):
+                    entries[_scalar_value(key_node)] = (key_node, value_node)
+            for source in merged:
+                if isinstance(source, yaml.MappingNode):
+                    for key, entry in self._mapping_entries(source).items():
+                        entries.setdefault(key, entry)
+            self._entries[ident] = entries
+        return entries
 
     def of(self, path: PathKey, *, key: bool = False) -> Position:
-        """The position of ``path``, or of its nearest ancestor's key.
+        """The position of ``path`` (its key's with ``key=True``).
 
-        A field left out (a default) is best shown at the entry that lacks it.
-        Values reached through an alias have no positions of their own; the
-        alias (an ancestor) is the best place to point at.
+        A field left out (a default) is best shown at the entry that lacks
+        it: the nearest ancestor's key.
         """
-        table = self.keys if key else self.values
-        probe = tuple(path)
-        if probe in table:
-            return table[probe]
-        while probe:
-            if probe in self.keys:  # an absent field: point at the entry that lacks it
-                return self.keys[probe]
-            if probe in self.values:
-                return self.values[probe]
-            probe = probe[:-1]
-        return self.values.get((), Position(1, 1))
+        node = self._root
+        if node is None:
+            return Position(1, 1)
+        key_node: yaml.Node | None = None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                entry = self._mapping_entries(node).get(part)
+                if entry is None:
+                    break
+                key_node, node = entry
+            elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+                  and 0 <= part < len(node.value)):
+                key_node, node = None, node.value[part]
+            else:
+                break
+        else:
+            if key and key_node is not None:
+                return _position(key_node.start_mark)
+            return _position(node.start_mark)
+        return _position((key_node or node).start_mark)
 
 
 @dataclass
@@ -160,6 +195,12 @@ def load_text(text: str, display_path: str = "<string>") -> LoadedDocument:
             display_path, None, Positions(),
             [LoadProblem("syntax", where, f"YAML does not parse: {problem}")],
         )
+    except RecursionError:
+        return LoadedDocument(
+            display_path, None, Positions(),
+            [LoadProblem("syntax", Position(1, 1),
+                         f"the document is nested too deeply (more than {MAX_DEPTH} levels)")],
+        )
     except yaml.YAMLError as error:  # reader errors carry no mark
         return LoadedDocument(
             display_path, None, Positions(),
@@ -167,12 +208,12 @@ def load_text(text: str, display_path: str = "<string>") -> LoadedDocument:
         )
     builder = _Builder()
     if node is None:
-        return LoadedDocument(display_path, None, builder.positions, builder.problems)
+        return LoadedDocument(display_path, None, Positions(), builder.problems)
     try:
-        data = builder.build(node, ())
+        data = builder.value(node)
     except _Refused as refused:
         return LoadedDocument(display_path, None, Positions(), [refused.problem])
-    return LoadedDocument(display_path, data, builder.positions, builder.problems)
+    return LoadedDocument(display_path, data, Positions(node), builder.problems)
 
 
 class _Refused(Exception):
@@ -181,56 +222,66 @@ class _Refused(Exception):
         self.problem = problem
 
 
+def _scalar_value(node: yaml.Node) -> Any:
+    """A scalar's Python value by the YAML 1.1 safe rules (booleans as written)."""
+    if node.tag == _STR_TAG:
+        return node.value
+    if node.tag == _BOOL_TAG:
+        return _UNAMBIGUOUS_BOOLEANS.get(str(node.value), node.value)
+    return SafeConstructor().construct_object(node, deep=True)
+
+
 class _Builder:
-    """Turns composed nodes into plain values, recording positions."""
+    """Turns composed nodes into plain values: duplicate keys, booleans, alias bombs."""
 
     def __init__(self) -> None:
-        self.positions = Positions()
         self.problems: list[LoadProblem] = []
         self._scalars = SafeConstructor()
-        self._built: dict[int, Any] = {}
-        self._sizes: dict[int, int] = {}
+        self._built: dict[int, tuple[Any, int]] = {}
         self._active: set[int] = set()
         self._expanded = 0
 
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.positions.values[path] = _position(node.start_mark)
-        return self._value(node, path)
-
-    def _value(self, node: yaml.Node, path: PathKey) -> Any:
+    def value(self, node: yaml.Node) -> Any:
+        if node.__class__ is _ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            return self._scalar(node)
         ident = id(node)
+        built = self._built.get(ident)
+        if built is not None:  # an alias: reuse the value, count its expansion
+            self._expanded += built[1]
+            if self._expanded > MAX_EXPANDED_NODES:
+                raise _Refused(LoadProblem(
+                    "syntax", _position(node.start_mark),
+                    f"the document expands to more than {MAX_EXPANDED_NODES:,} values through "
+                    "aliases (an alias bomb?); refusing to load it",
+                ))
+            return built[0]
         if ident in self._active:
             raise _Refused(LoadProblem(
                 "syntax", _position(node.start_mark),
                 "recursive alias: an anchor refers to itself; registries cannot be cyclic",
             ))
-        if ident in self._built:  # an alias: reuse the value, count its expansion
-            self._count(self._sizes[ident], node)
-            return self._built[ident]
-        before = self._expanded
-        self._count(1, node)
-        self._active.add(ident)
-        try:
-            if isinstance(node, yaml.MappingNode):
-                value: Any = self._mapping(node, path)
-            elif isinstance(node, yaml.SequenceNode):
-                value = self._sequence(node, path)
-            else:
-                value = self._scalar(node)
-        finally:
-            self._active.discard(ident)
-        self._built[ident] = value
-        self._sizes[ident] = self._expanded - before
-        return value
-
-    def _count(self, amount: int, node: yaml.Node) -> None:
-        self._expanded += amount
-        if self._expanded > MAX_EXPANDED_NODES:
+        if len(self._active) >= MAX_DEPTH:
             raise _Refused(LoadProblem(
                 "syntax", _position(node.start_mark),
-                f"the document expands to more than {MAX_EXPANDED_NODES:,} values through "
-                "aliases (an alias bomb?); refusing to load it",
+                f"the document is nested more than {MAX_DEPTH} levels deep; refusing to load it",
             ))
+        before = self._expanded
+        self._expanded += 1
+        self._active.add(ident)
+        if isinstance(node, yaml.MappingNode):
+            result: Any = self._mapping(node)
+        else:
+            result = [
+                child.value if child.__class__ is _ScalarNode and child.tag == _STR_TAG
+                else self.value(child)
+                for child in node.value
+            ]
+            self._expanded += len(result)
+        self._active.discard(ident)
+        self._built[ident] = (result, self._expanded - before)
+        return result
 
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == _BOOL_TAG:
@@ -244,10 +295,11 @@ class _Builder:
                 spelled,
             ))
             return spelled
-        if node.tag == _STR_TAG:
-            return node.value
+        construct = SafeConstructor.yaml_constructors.get(node.tag)
         try:
-            return self._scalars.construct_object(node, deep=True)
+            if construct is None:
+                return self._scalars.construct_object(node, deep=True)
+            return construct(self._scalars, node)
         except yaml.YAMLError as error:
             raise _Refused(LoadProblem(
                 "syntax", _position(node.start_mark), f"cannot read value: {error}",
@@ -258,53 +310,42 @@ class _Builder:
                 f"cannot read value {node.value!r}: {error}",
             )) from error
 
-    def _sequence(self, node: yaml.SequenceNode, path: PathKey) -> list[Any]:
-        items = []
-        for index, child in enumerate(node.value):
-            child_path = (*path, index)
-            self.positions.values[child_path] = _position(child.start_mark)
-            items.append(self._value(child, child_path))
-        return items
-
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        first_seen: dict[Any, Position] = {}
+        first_line: dict[Any, int] = {}
         merged: list[dict[Any, Any]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                merged.extend(self._merge_sources(value_node, path))
+                merged.extend(self._merge_sources(value_node))
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not yaml.ScalarNode:
                 raise _Refused(LoadProblem(
                     "syntax", _position(key_node.start_mark),
                     "a mapping key must be a plain value, not a list or mapping",
                 ))
-            key = self._scalar(key_node)
-            if not isinstance(key, Hashable):  # pragma: no cover - scalars are hashable
-                key = str(key)
-            key_position = _position(key_node.start_mark)
-            if key in first_seen:
-                earlier = first_seen[key]
+            key = key_node.value if key_node.tag == _STR_TAG else self._scalar(key_node)
+            if key in first_line:
                 self.problems.append(LoadProblem(
-                    "duplicate-key", key_position,
-                    f"duplicate key {key!r} (first defined at line {earlier.line}); "
+                    "duplicate-key", _position(key_node.start_mark),
+                    f"duplicate key {key!r} (first defined at line {first_line[key]}); "
                     "YAML keeps only the last one, so the earlier entry is silently lost",
                     str(key),
                 ))
             else:
-                first_seen[key] = key_position
-            child_path = (*path, key)
-            self.positions.keys[child_path] = key_position
-            self.positions.values[child_path] = _position(value_node.start_mark)
-            result[key] = self._value(value_node, child_path)
+                first_line[key] = key_node.start_mark.line + 1
+            if value_node.__class__ is _ScalarNode and value_node.tag == _STR_TAG:
+                result[key] = value_node.value
+            else:
+                result[key] = self.value(value_node)
+        self._expanded += len(node.value)
         for source in merged:
             for key, value in source.items():
                 result.setdefault(key, value)
         return result
 
-    def _merge_sources(self, node: yaml.Node, path: PathKey) -> list[dict[Any, Any]]:
+    def _merge_sources(self, node: yaml.Node) -> list[dict[Any, Any]]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        built = [self._value(source, path) for source in sources]
+        built = [self.value(source) for source in sources]
         if not all(isinstance(source, dict) for source in built):
             raise _Refused(LoadProblem(
                 "syntax", _position(node.start_mark), "a merge key (<<) must name mappings",

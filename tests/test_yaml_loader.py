@@ -131,3 +131,9 @@ def test_oversized_file_is_refused(tmp_path: Path):
 def test_empty_text_loads_as_none():
     doc = load_text("")
     assert doc.data is None and doc.problems == []
+
+
+def test_deep_nesting_is_refused_not_a_crash():
+    doc = load_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    [problem] = doc.problems
+    assert problem.kind == "syntax" and "nested" in problem.message

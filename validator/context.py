@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -95,12 +94,14 @@ class RuleContext:
 def _uses(
     names: object, where: PathKey, transition: str, field_name: str, mode: str | None = None
 ) -> Iterator[NameUse]:
-    if isinstance(names, list):
+    if isinstance(names, tuple):
         for index, name in enumerate(names):
             yield NameUse(name, (*where, index), transition, field_name, mode)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean X?)' hint, or '' when nothing is close."""
+    import difflib  # only needed when something is wrong
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

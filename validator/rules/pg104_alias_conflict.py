@@ -19,7 +19,7 @@ RULE = Rule(
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     processors = ctx.registry.processors
-    owner: dict[str, tuple[str, int]] = {}
+    owner: dict[str, tuple[str, tuple[str, str, str, int]]] = {}
     for p_name, processor in processors.items():
         for index, alias in enumerate(processor.aliases):
             where = ("processors", p_name, "aliases", index)
@@ -31,7 +31,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     alias,
                 )
             elif alias in owner:
-                first, line = owner[alias]
+                first, first_where = owner[alias]
+                line = ctx.at(first_where).line
                 claim = "again" if first == p_name else f"already by {first} (line {line})"
                 yield ctx.report(
                     RULE, where,
@@ -40,4 +41,4 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     alias,
                 )
             else:
-                owner[alias] = (p_name, ctx.at(where).line)
+                owner[alias] = (p_name, where)
