@@ -53,15 +53,13 @@ def synthetic_registry(processors: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def median_seconds(command: list[str], runs: int, expect: int = 0) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, capture_output=True)
-        samples.append(time.perf_counter() - start)
-        if done.returncode != expect:
-            raise SystemExit(f"{command} exited {done.returncode}: {done.stderr.decode()[:500]}")
-    return statistics.median(samples)
+def time_once(command: list[str], expect: int = 0) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=REPO, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != expect:
+        raise SystemExit(f"{command} exited {done.returncode}: {done.stderr.decode()[:500]}")
+    return elapsed
 
 
 def main() -> None:
@@ -70,26 +68,34 @@ def main() -> None:
     args = parser.parse_args()
     phasegate = [sys.executable, "-m", "phasegate", "validate"]
     reference = "registry/processors.yaml"
-    results: list[tuple[str, float]] = []
-    results.append(("phasegate validate, reference registry",
-                    median_seconds([*phasegate, "--registry", reference], args.runs)))
-    checker = shutil.which("check-jsonschema")
-    if checker:
-        results.append(("check-jsonschema --schemafile registry/schema.json, same file",
-                        median_seconds([checker, "--schemafile", "registry/schema.json",
-                                        reference], args.runs)))
     with tempfile.TemporaryDirectory() as directory:
         big = Path(directory) / "processors.yaml"
         big.write_text(synthetic_registry(2000), encoding="utf-8")
-        results.append((f"phasegate validate, 2,000 processors ({big.stat().st_size:,} bytes)",
-                        median_seconds([*phasegate, "--registry", str(big)], args.runs)))
-    results.append(("python -c pass (interpreter start, for scale)",
-                    median_seconds([sys.executable, "-c", "pass"], args.runs)))
-    print(f"median of {args.runs} runs, Python {sys.version.split()[0]}")
-    for label, seconds in results:
-        print(f"  {seconds * 1000:7.1f} ms  {label}")
+        commands: dict[str, list[str]] = {
+            "phasegate validate, reference registry": [*phasegate, "--registry", reference],
+            f"phasegate validate, 2,000 processors ({big.stat().st_size:,} bytes)":
+                [*phasegate, "--registry", str(big)],
+            "python -c pass (interpreter start, for scale)": [sys.executable, "-c", "pass"],
+        }
+        checker = shutil.which("check-jsonschema")
+        if checker:
+            commands["check-jsonschema --schemafile registry/schema.json, same file"] = [
+                checker, "--schemafile", "registry/schema.json", reference]
+        for command in commands.values():  # warm the page cache and bytecode
+            time_once(command)
+        samples: dict[str, list[float]] = {label: [] for label in commands}
+        for _ in range(args.runs):  # interleaved, so a noisy moment hits every command
+            for label, command in commands.items():
+                samples[label].append(time_once(command))
+    print(f"{args.runs} interleaved runs each, Python {sys.version.split()[0]}")
+    print(f"  {'median':>9} {'min':>9}")
+    medians = {label: statistics.median(times) for label, times in samples.items()}
+    for label, times in samples.items():
+        print(f"  {medians[label] * 1000:6.1f} ms {min(times) * 1000:6.1f} ms  {label}")
     if checker:
-        print(f"  ratio phasegate / check-jsonschema: {results[0][1] / results[1][1]:.2f}")
+        ours = medians["phasegate validate, reference registry"]
+        theirs = medians["check-jsonschema --schemafile registry/schema.json, same file"]
+        print(f"  median ratio phasegate / check-jsonschema: {ours / theirs:.2f}")
 
 
 if __name__ == "__main__":

@@ -203,6 +203,13 @@ class Registry(_Strict):
     references: References = Field(default_factory=References)
     generate: list[GenerateTarget] = Field(default_factory=list)
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # Literal[1] would accept True, which equals 1
+            raise ValueError(f"version must be the number 1, not {value!r}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
