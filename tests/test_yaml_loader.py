@@ -136,4 +136,5 @@ def test_empty_text_loads_as_none():
 def test_deep_nesting_is_refused_not_a_crash():
     doc = load_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
     [problem] = doc.problems
-    assert problem.kind == "syntax" and "nested" in problem.message
+    # PyYAML 6.0.4 stops at its own depth limit; older versions reach ours
+    assert problem.kind == "syntax" and "nest" in problem.message

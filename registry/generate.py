@@ -1,0 +1,177 @@
+"""Render the deploy-time artifacts from the registry: pure text, no I/O.
+
+The orchestrator's Python module and the canary's JSON carry everything the
+runtime needs (expected and required sets, modes, aliases, timing, the
+digest) so neither ever parses YAML or imports pydantic. Output is
+deterministic: sorted keys and names, no timestamps, no machine paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from registry import modes
+from registry.models import GenerateTarget, Registry, Transition, canonical_data
+from registry.semantics import (
+    alias_map,
+    digest,
+    effective_enablement,
+    expected_set,
+    required_set,
+)
+
+DO_NOT_EDIT = "do not edit; run `phasegate generate` after changing the registry"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to the repository root, posix
+    text: str
+
+
+def expectations(registry: Registry) -> dict[str, Any]:
+    """Everything the runtime needs, as plain sorted data."""
+    enabled = effective_enablement(registry)
+
+    def transition_data(transition: Transition) -> dict[str, Any]:
+        return {
+            "from_phase": transition.from_phase,
+            "to_phase": transition.to_phase,
+            "collection": transition.collection,
+            "action": transition.action,
+            "trigger_topic": transition.trigger_topic,
+            "deadline_minutes": transition.deadline_minutes,
+            "grace_minutes": transition.grace_minutes,
+            "expected": sorted(expected_set(registry, transition, None, enabled)),
+            "required": sorted(required_set(registry, transition, None, enabled)),
+            "modes": {
+                name: {
+                    "when": mode.when,
+                    "expected": sorted(expected_set(registry, transition, mode, enabled)),
+                    "required": sorted(required_set(registry, transition, mode, enabled)),
+                }
+                for name, mode in sorted(transition.modes.items())
+            },
+        }
+
+    return {
+        "pipeline": registry.pipeline,
+        "timezone": registry.timezone,
+        "registry_digest": digest(registry),
+        "aliases": dict(sorted(alias_map(registry).items())),
+        "processors": {
+            name: {
+                "phase": p.phase,
+                "enabled": enabled[name],
+                "per_run_key": p.per_run_key,
+                "disabled_reason": _disabled_reason(registry, name),
+            }
+            for name, p in sorted(registry.processors.items())
+        },
+        "transitions": {
+            name: transition_data(t) for name, t in sorted(registry.transitions.items())
+        },
+    }
+
+
+def _disabled_reason(registry: Registry, name: str) -> str | None:
+    from registry.semantics import describe_causes, disabled_causes
+
+    causes = disabled_causes(registry, name)
+    return describe_causes(causes) if causes else None
+
+
+def render_python(registry: Registry, source: str) -> str:
+    data = expectations(registry)
+    mode_source = inspect.getsource(modes.select_mode)
+    lines = [
+        f"# Generated from {source} by phasegate; {DO_NOT_EDIT}.",
+        f"# Registry digest: {data['registry_digest']}",
+        '"""What the orchestrator expects, per transition: generated from the phasegate registry.',
+        "",
+        "Standard library only, so a Cloud Function cold start stays small.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import datetime as dt",
+        "from collections.abc import Mapping",
+        "",
+        f"REGISTRY_DIGEST = {data['registry_digest']!r}",
+        f"PIPELINE = {data['pipeline']!r}",
+        f"TIMEZONE = {data['timezone']!r}",
+        "",
+        "# Every name a processor may report under -> its canonical name.",
+        f"ALIASES: dict[str, str] = {_literal(data['aliases'])}",
+        "",
+        f"PROCESSORS: dict[str, dict] = {_literal(data['processors'])}",
+        "",
+        f"TRANSITIONS: dict[str, dict] = {_literal(data['transitions'])}",
+        "",
+        "",
+        mode_source.rstrip(),
+        "",
+        "",
+        "def expectations(transition: str, run_key: dt.date, today: dt.date,",
+        "                 ) -> tuple[str | None, frozenset[str], frozenset[str]]:",
+        '    """(mode, expected, required) for a run key, given today in TIMEZONE."""',
+        "    spec = TRANSITIONS[transition]",
+        "    whens = {name: mode['when'] for name, mode in spec['modes'].items()}",
+        "    mode = select_mode(whens, run_key, today)",
+        "    chosen = spec['modes'][mode] if mode is not None else spec",
+        "    return mode, frozenset(chosen['expected']), frozenset(chosen['required'])",
+        "",
+        "",
+        "def canonical_name(reported: str) -> str | None:",
+        '    """The canonical processor name for a reported name, or None when unknown."""',
+        "    return ALIASES.get(reported)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_json(registry: Registry, source: str) -> str:
+    data = expectations(registry)
+    canary = canonical_data(registry)["canary"]
+    document = {
+        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        **data,
+        "canary": canary,
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"python": render_python, "json": render_json}
+
+
+def render(registry: Registry, target: GenerateTarget, source: str) -> Artifact:
+    return Artifact(target.path, RENDERERS[target.format](registry, source))
+
+
+def render_all(registry: Registry, source: str) -> list[Artifact]:
+    """Every artifact under ``generate:``, in registry order."""
+    return [render(registry, target, source) for target in registry.generate]
+
+
+def _literal(value: Any, indent: int = 0) -> str:
+    """A Python literal, one entry per line, sorted as given: stable and diff-friendly."""
+    pad = "    " * (indent + 1)
+    end = "    " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = [f"{pad}{key!r}: {_literal(item, indent + 1)}," for key, item in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{end}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "()"
+        inline = "(" + ", ".join(repr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        if len(inline) + len(pad) <= 90 and all(not isinstance(v, dict) for v in value):
+            return inline
+        items = [f"{pad}{_literal(item, indent + 1)}," for item in value]
+        return "(\n" + "\n".join(items) + f"\n{end})"
+    return repr(value)
