@@ -127,6 +127,7 @@ class LoadedDocument:
     data: Any
     positions: Positions
     problems: list[LoadProblem]
+    text: str = ""
 
     @property
     def fatal(self) -> bool:
@@ -180,7 +181,9 @@ def load_file(path: Path, display_path: str | None = None) -> LoadedDocument:
     text = read_text(path)
     if isinstance(text, LoadProblem):
         return LoadedDocument(shown, None, Positions(), [text])
-    return load_text(text, shown)
+    document = load_text(text, shown)
+    document.text = text
+    return document
 
 
 def load_text(text: str, display_path: str = "<string>") -> LoadedDocument:
@@ -213,7 +216,7 @@ def load_text(text: str, display_path: str = "<string>") -> LoadedDocument:
         data = builder.value(node)
     except _Refused as refused:
         return LoadedDocument(display_path, None, Positions(), [refused.problem])
-    return LoadedDocument(display_path, data, Positions(node), builder.problems)
+    return LoadedDocument(display_path, data, Positions(node), builder.problems, text)
 
 
 class _Refused(Exception):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, findings_for
+from registry.loading import load_registry
+from tests.conftest import REPO, run_phasegate
+from validator.check import check_loaded
 from validator.rules import ALL_RULES
 
 DOC = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
@@ -14,12 +17,34 @@ SECTIONS = {
     match.group(1): (match.group(2), match.group(3))
     for match in re.finditer(r"^## (PG\d{3}) (\S+)\n(.*?)(?=^## |\Z)", DOC, re.M | re.S)
 }
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.M | re.S)
 
 
-def _example(body: str, kind: str) -> str:
-    match = re.search(rf"^{kind}:\n\n```yaml\n(.*?)```", body, re.M | re.S)
-    assert match, f"no {kind} example"
-    return match.group(1)
+def _example(body: str, kind: str) -> list[tuple[str, str]]:
+    """The (language, text) blocks of the Failing or Passing part of a section."""
+    failing, _, passing = body.partition("\nPassing:\n")
+    part = failing.partition("\nFailing:\n")[2] if kind == "Failing" else passing
+    blocks = BLOCK.findall(part)
+    assert blocks, f"no {kind} example"
+    return blocks
+
+
+def _findings(blocks: list[tuple[str, str]], root: Path):
+    for language, text in blocks:
+        if language == "console":
+            continue
+        first = text.splitlines()[0]
+        relative = first.removeprefix("# file: ") if first.startswith("# file: ") else (
+            "registry/processors.yaml")
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for language, text in blocks:
+        if language == "console":
+            command = text.strip().removeprefix("$ phasegate ").split()
+            assert run_phasegate(*command, "--root", str(root)).returncode == 0
+    registry = root / "registry" / "processors.yaml"
+    return check_loaded(load_registry(registry, "registry/processors.yaml"), root)
 
 
 def test_every_rule_in_the_code_is_documented_and_nothing_else():
@@ -34,11 +59,11 @@ def test_documented_name_and_severity(rule):
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
-def test_failing_example_fails_with_its_code(rule):
-    findings = findings_for(_example(SECTIONS[rule.code][1], "Failing"))
+def test_failing_example_fails_with_its_code(rule, tmp_path):
+    findings = _findings(_example(SECTIONS[rule.code][1], "Failing"), tmp_path)
     assert rule.code in {f.rule for f in findings}, findings
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
-def test_passing_example_is_clean(rule):
-    assert findings_for(_example(SECTIONS[rule.code][1], "Passing")) == []
+def test_passing_example_is_clean(rule, tmp_path):
+    assert _findings(_example(SECTIONS[rule.code][1], "Passing"), tmp_path) == []

@@ -1,4 +1,4 @@
-"""Run every rule over a registry file: loading, checking, nothing else."""
+"""Run every rule: load the registry, read the workspace, check, apply suppressions."""
 
 from __future__ import annotations
 
@@ -7,21 +7,36 @@ from pathlib import Path
 from registry.loading import LoadedRegistry, load_registry
 from validator.context import RuleContext
 from validator.findings import Finding
-from validator.rules import LOADING_RULES, REGISTRY_RULES, checks
+from validator.rules import LOADING_RULES, REGISTRY_RULES, SOURCE_RULES, checks
+from validator.suppression import apply_suppressions, find_suppressions
 
 
-def check_loaded(loaded: LoadedRegistry) -> list[Finding]:
-    """Findings for an already loaded registry, sorted by place."""
+def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
+                 processes: int | None = None) -> list[Finding]:
+    """Findings for an already loaded registry, sorted by place.
+
+    With ``root``, everything the registry declares outside itself (source
+    code, referenced files, generated artifacts) is read and checked too.
+    """
     ctx = RuleContext(loaded)
     findings = [f for check in checks(LOADING_RULES) for f in check(ctx)]
+    suppressions = {loaded.path: find_suppressions(loaded.document.text)}
     if loaded.registry is not None:
         findings.extend(f for check in checks(REGISTRY_RULES) for f in check(ctx))
-    return sorted(set(findings))
+        if root is not None:
+            from validator.workspace import read_workspace
+
+            ctx.workspace = read_workspace(loaded.registry, root, loaded.path,
+                                           loaded.document.text, processes)
+            findings.extend(f for check in checks(SOURCE_RULES) for f in check(ctx))
+            suppressions.update(ctx.workspace.suppressions)
+    return apply_suppressions(sorted(set(findings)), suppressions)
 
 
-def check_registry(path: Path, display_path: str | None = None) -> list[Finding]:
-    """Findings for the registry at ``path``.
+def check_registry(path: Path, display_path: str | None = None, root: Path | None = None,
+                   processes: int | None = None) -> list[Finding]:
+    """Findings for the registry at ``path`` (and, with ``root``, its references).
 
     Raises :class:`registry.yaml_loader.UnreadableFile` when it cannot be read.
     """
-    return check_loaded(load_registry(path, display_path))
+    return check_loaded(load_registry(path, display_path), root, processes)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from registry.loading import LoadedRegistry
 from registry.models import Mode, Registry, Transition
 from registry.semantics import effective_enablement
 from registry.yaml_loader import LoadProblem, Position
 from validator.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from validator.workspace import Workspace
 
 PathKey = tuple[Hashable, ...]
 
@@ -38,10 +42,16 @@ class NameUse:
 
 @dataclass
 class RuleContext:
-    """Everything a registry rule needs; rules yield findings and do no I/O."""
+    """Everything a rule needs; rules yield findings and do no I/O.
+
+    ``workspace`` holds what was read outside the registry (sources,
+    referenced files, generated artifacts) for the PG2xx rules; it is None
+    when the registry itself is invalid.
+    """
 
     loaded: LoadedRegistry
     extra_problems: list[LoadProblem] = field(default_factory=list)
+    workspace: Workspace | None = None
 
     @property
     def path(self) -> str:
@@ -68,6 +78,12 @@ class RuleContext:
             self.path, position.line, position.column, rule.code, rule.name, rule.severity,
             message, subject,
         )
+
+    def report_file(
+        self, rule: Rule, path: str, line: int, column: int, message: str, subject: str = "",
+    ) -> Finding:
+        """A finding in a file other than the registry."""
+        return Finding(path, line, column, rule.code, rule.name, rule.severity, message, subject)
 
     def transitions(self) -> Iterator[tuple[str, Transition]]:
         yield from self.registry.transitions.items()

@@ -26,6 +26,13 @@ from validator.rules import (
     pg109_disabled_without_reason,
     pg110_timing,
     pg111_input_cycle,
+    pg201_stale_generated,
+    pg202_hard_coded_list,
+    pg203_unknown_name,
+    pg204_disabled_referenced,
+    pg205_alias_without_class,
+    pg206_unscannable_reference,
+    pg207_unused_suppression,
 )
 
 LOADING_RULES: tuple[ModuleType, ...] = (pg001_yaml_syntax, pg002_duplicate_key, pg003_schema)
@@ -42,7 +49,17 @@ REGISTRY_RULES: tuple[ModuleType, ...] = (
     pg110_timing,
     pg111_input_cycle,
 )
-ALL_RULES: tuple[Rule, ...] = tuple(m.RULE for m in (*LOADING_RULES, *REGISTRY_RULES))
+SOURCE_RULES: tuple[ModuleType, ...] = (
+    pg201_stale_generated,
+    pg202_hard_coded_list,
+    pg203_unknown_name,
+    pg204_disabled_referenced,
+    pg205_alias_without_class,
+    pg206_unscannable_reference,
+    pg207_unused_suppression,
+)
+ALL_RULES: tuple[Rule, ...] = tuple(
+    m.RULE for m in (*LOADING_RULES, *REGISTRY_RULES, *SOURCE_RULES))
 
 Check = Callable[[RuleContext], Iterator[Finding]]
 
