@@ -45,8 +45,14 @@ def test_pre_commit_manifest_and_config_are_valid():
     assert config.returncode == 0, config.stdout + config.stderr
 
 
-def test_workflow_runs_validate_with_github_format():
-    assert "phasegate validate --format github" in (REPO / ".github/workflows/ci.yml").read_text()
+def test_workflow_and_own_hooks_run_validate_and_generate_check():
+    workflow = (REPO / ".github/workflows/ci.yml").read_text()
+    own = (REPO / ".pre-commit-config.yaml").read_text()
+    published = (REPO / ".pre-commit-hooks.yaml").read_text()
+    assert "phasegate validate --format github" in workflow
+    assert "phasegate generate --check" in workflow
+    assert "entry: phasegate generate --check" in own
+    assert "id: phasegate-generate-check" in published
 
 
 @pytest.mark.slow
@@ -77,7 +83,31 @@ def test_pre_commit_try_repo_fails_on_a_drifted_registry(tmp_path: Path):
     assert failed.returncode == 1, output
     assert "PG102" in output and "p2_bdl_box_scores" in output
 
-    shutil.copy(REPO / "registry" / "processors.yaml", project / "registry" / "processors.yaml")
+    fixed = "".join(line for line in drifted.read_text().splitlines(keepends=True)
+                    if not line.startswith("      - p2_bdl_box_scores"))
+    (project / "registry" / "processors.yaml").write_text(fixed)
     passed = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-validate",
                   "--all-files", cwd=project, env=env, timeout=600)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.slow
+def test_pre_commit_generate_check_hook_fails_on_a_stale_artifact(tmp_path: Path):
+    """The second published hook, from a snapshot of this checkout, blocks stale artifacts."""
+    git = _tool("git")
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    project = tmp_path / "pipeline"
+    shutil.copytree(REPO / "tests" / "fixtures" / "drifted-repo", project)
+    hook_repo = tmp_path / "phasegate"
+    shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
+        ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", ".venv"))
+    for where in (project, hook_repo):
+        for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "snapshot")):
+            done = _run(git, *args, cwd=where, env=identity)
+            assert done.returncode == 0, done.stderr
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **identity}
+    stale = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-generate-check",
+                 "--all-files", cwd=project, env=env, timeout=600)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "orchestrator/expected_processors.py is stale" in stale.stdout
