@@ -39,7 +39,7 @@ def synthetic_registry(processors: int) -> str:
         lines.append(f"  {name}:")
         lines.append(f"    phase: {phase}")
         lines.append(f"    inputs: {inputs}")
-        lines.append(f"    aliases: [Processor{i:05d}Class, Processor{i:05d}Table]")
+        lines.append(f"    aliases: [Processor{i:05d}Class, processor_{i:05d}_table]")
     lines.append("transitions:")
     for phase in (2, 3, 4):
         lines += [

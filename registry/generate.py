@@ -8,8 +8,8 @@ deterministic: sorted keys and names, no timestamps, no machine paths.
 
 from __future__ import annotations
 
-import inspect
 import json
+from pathlib import Path
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,9 +85,20 @@ def _disabled_reason(registry: Registry, name: str) -> str | None:
     return describe_causes(causes) if causes else None
 
 
+def select_mode_source() -> str:
+    """The source of :func:`registry.modes.select_mode`, to embed verbatim.
+
+    Read from the module's file (it ends with that function) rather than with
+    ``inspect``, whose import alone costs more than the whole check.
+    """
+    text = Path(modes.__file__).read_text(encoding="utf-8")
+    start = text.index("def select_mode(")
+    return text[start:]
+
+
 def render_python(registry: Registry, source: str) -> str:
     data = expectations(registry)
-    mode_source = inspect.getsource(modes.select_mode)
+    mode_source = select_mode_source()
     lines = [
         f"# Generated from {source} by phasegate; {DO_NOT_EDIT}.",
         f"# Registry digest: {data['registry_digest']}",

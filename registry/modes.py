@@ -1,5 +1,9 @@
 """How a run key selects a transition's mode: one function, embedded verbatim in the
-generated orchestrator module so that the runtime and the validator cannot disagree."""
+generated orchestrator module so that the runtime and the validator cannot disagree.
+
+``select_mode`` must stay the last definition in this file: the generator
+copies everything from its ``def`` to the end.
+"""
 
 from __future__ import annotations
 

@@ -116,8 +116,37 @@ def _uses(
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean X?)' hint, or '' when nothing is close."""
-    import difflib  # only needed when something is wrong
+    """A '; did you mean X?' hint, or '' when nothing is close."""
+    return Suggester(candidates)(name)
 
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+
+class Suggester:
+    """Closest-name hints with bounded cost, however many candidates and findings.
+
+    difflib compares a name with every candidate; a large tree has tens of
+    thousands of class names and a systemic mistake can produce thousands
+    of findings. So candidates are bucketed by first letter and length once,
+    at most ``pool`` of the nearest lengths are compared, and only the first
+    ``budget`` findings get a hint.
+    """
+
+    def __init__(self, candidates: Iterable[str], *, budget: int = 100, pool: int = 300) -> None:
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for candidate in sorted(set(candidates)):
+            self._buckets.setdefault((candidate[:1], len(candidate)), []).append(candidate)
+        self._budget = budget
+        self._pool = pool
+
+    def __call__(self, name: str) -> str:
+        if self._budget <= 0:
+            return ""
+        self._budget -= 1
+        import difflib  # only needed when something is wrong
+
+        pool: list[str] = []
+        for distance in (0, -1, 1, -2, 2, -3, 3):
+            pool.extend(self._buckets.get((name[:1], len(name) + distance), ()))
+            if len(pool) >= self._pool:
+                break
+        close = difflib.get_close_matches(name, pool[: self._pool], n=1, cutoff=0.6)
+        return f"; did you mean {close[0]!r}?" if close else ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from importlib import metadata
 
 from validator.findings import Finding, Severity
 
@@ -13,6 +12,8 @@ RULES_URI = "https://github.com/phasegate/phasegate/blob/main/docs/rules.md"
 
 
 def _version() -> str:
+    from importlib import metadata  # slow to import; only SARIF output needs it
+
     try:
         return metadata.version("phasegate")
     except metadata.PackageNotFoundError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validator.context import Rule, RuleContext, did_you_mean
+from validator.context import Rule, RuleContext, Suggester
 from validator.findings import Finding, Severity
 
 RULE = Rule(
@@ -24,7 +24,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     if workspace is None:
         return
     vocabulary = workspace.vocabulary
-    known = sorted((*vocabulary.aliases, *vocabulary.scrapers))
+    suggest_known = Suggester((*vocabulary.aliases, *vocabulary.scrapers))
     for scan in workspace.scans:
         for found in scan.strings:
             if vocabulary.is_registry_name(found.value):
@@ -32,7 +32,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.report_file(
                 RULE, scan.path, found.line, found.column,
                 f"{found.value!r} looks like a registry name but is not in the registry"
-                f"{did_you_mean(found.value, known)}", found.value)
+                f"{suggest_known(found.value)}", found.value)
+    suggest = {"processor": Suggester(vocabulary.aliases),
+               "scraper": Suggester(vocabulary.scrapers)}
     for value in workspace.values:
         names = vocabulary.aliases if value.kind == "processor" else vocabulary.scrapers
         if value.value in names:
@@ -40,4 +42,4 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         yield ctx.report_file(
             RULE, value.path, value.line, value.column,
             f"{value.select} names {value.kind} {value.value!r}, which is not in the registry"
-            f"{did_you_mean(value.value, sorted(names))}", value.value)
+            f"{suggest[value.kind](value.value)}", value.value)

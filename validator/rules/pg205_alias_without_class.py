@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validator.context import Rule, RuleContext, did_you_mean
+from validator.context import Rule, RuleContext, Suggester
 from validator.findings import Finding, Severity
 
 RULE = Rule(
@@ -27,6 +27,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     classes = workspace.classes
     if not classes & workspace.vocabulary.class_like_aliases:
         return
+    suggest = Suggester(classes)
     for p_name, processor in ctx.registry.processors.items():
         if not ctx.enabled.get(p_name, True):
             continue  # a disabled processor's class may rightly be gone
@@ -36,5 +37,5 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.report(
                 RULE, ("processors", p_name, "aliases", index),
                 f"alias {alias!r} of {p_name} matches no class in the scanned code, so reports "
-                f"under the real class name are not counted{did_you_mean(alias, classes)}",
+                f"under the real class name are not counted{suggest(alias)}",
                 alias)
