@@ -63,3 +63,38 @@ def repo_dir(tmp_path: Path):
 
     write.root = tmp_path  # type: ignore[attr-defined]
     return write
+
+
+@pytest.fixture(scope="session")
+def emulators(tmp_path_factory):
+    """Both emulators for the session; their hosts are exported as the clients expect."""
+    from tests.emulators import Emulator, require_sdk
+
+    sdk = require_sdk()
+    logs = tmp_path_factory.mktemp("emulator-logs")
+    firestore = Emulator("firestore", sdk).start(logs)
+    pubsub = Emulator("pubsub", sdk)
+    try:
+        pubsub.start(logs)
+    except Exception:
+        firestore.stop()
+        raise
+    saved = {k: os.environ.get(k) for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
+    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore.host
+    os.environ["PUBSUB_EMULATOR_HOST"] = pubsub.host
+    yield {"firestore": firestore, "pubsub": pubsub}
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    firestore.stop()
+    pubsub.stop()
+
+
+@pytest.fixture
+def project_id(emulators) -> str:
+    """A fresh project per test: the emulators keep projects apart, so no reset is needed."""
+    import uuid
+
+    return f"test-{uuid.uuid4().hex[:12]}"

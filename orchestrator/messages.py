@@ -1,0 +1,171 @@
+"""Decode and check completion messages: pure, so every malformed case is a unit test.
+
+A message that cannot be understood is rejected with a reason (stored and
+acknowledged by the caller); nothing here touches Firestore.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+COMPLETING = frozenset({"success", "partial"})
+STATUSES = COMPLETING | {"failed", "no_data", "skipped"}
+_RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_TEXT = 512
+
+
+class Rejected(Exception):
+    """The message is malformed; ``reason`` says how. Redelivery would not help."""
+
+    def __init__(self, reason: str, raw: bytes | str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raw = raw
+        self.message_id: str | None = None
+        self.subscription: str | None = None
+
+
+@dataclass(frozen=True)
+class PushEnvelope:
+    """What a Pub/Sub push delivers: the payload bytes and the message's identity."""
+
+    data: bytes
+    message_id: str | None
+    publish_time: str | None
+    attributes: dict[str, str]
+    subscription: str | None
+
+
+@dataclass(frozen=True)
+class Completion:
+    processor_name: str
+    run_key: dt.date
+    status: str
+    message_id: str | None = None
+    correlation_id: str | None = None
+    execution_id: str | None = None
+    record_count: int | None = None
+    output_table: str | None = None
+    timestamp: str | None = None
+
+    @property
+    def completes(self) -> bool:
+        return self.status in COMPLETING
+
+
+def decode_push(event_data: Any) -> PushEnvelope:
+    """The Pub/Sub message inside a CloudEvent's data (a dict, or its JSON text)."""
+    if isinstance(event_data, bytes | str):
+        try:
+            event_data = json.loads(event_data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Rejected(f"push body is not JSON: {error}", event_data) from error
+    if not isinstance(event_data, dict) or not isinstance(event_data.get("message"), dict):
+        raise Rejected("push body has no 'message' object", json.dumps(event_data, default=str))
+    message = event_data["message"]
+    message_id = _text_or_none(message.get("messageId") or message.get("message_id"))
+    subscription = _text_or_none(event_data.get("subscription"))
+    encoded = message.get("data", "")
+    try:
+        if not isinstance(encoded, str):
+            raise Rejected("message.data is not a base64 string",
+                           json.dumps(message, default=str))
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise Rejected(f"message.data is not valid base64: {error}", encoded) from error
+    except Rejected as rejected:
+        rejected.message_id, rejected.subscription = message_id, subscription
+        raise
+    attributes = message.get("attributes") or {}
+    return PushEnvelope(
+        data=data,
+        message_id=message_id,
+        publish_time=_text_or_none(message.get("publishTime") or message.get("publish_time")),
+        attributes={str(k): str(v) for k, v in attributes.items()} if isinstance(
+            attributes, dict) else {},
+        subscription=subscription,
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_completion(data: bytes, message_id: str | None = None) -> Completion:
+    """Check a completion payload (JSON bytes) and return it, or raise :class:`Rejected`."""
+    try:
+        payload = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise Rejected(f"payload is not UTF-8: {error}", data) from error
+    except ValueError as error:
+        raise Rejected(f"payload is not JSON: {error}", data) from error
+    if not isinstance(payload, dict):
+        raise Rejected(f"payload is a JSON {type(payload).__name__}, not an object", data)
+    name = payload.get("processor_name")
+    if not isinstance(name, str) or not name.strip():
+        raise Rejected("processor_name is missing or not a non-empty string", data)
+    if len(name) > 256 or name.startswith("_") or any(ord(c) < 32 for c in name):
+        raise Rejected(f"processor_name {name[:80]!r} is not a usable name (too long, starts "
+                       "with _, or holds control characters)", data)
+    return Completion(
+        processor_name=name,
+        run_key=_run_key(payload, data),
+        status=_status(payload, data),
+        message_id=message_id,
+        correlation_id=_optional_text(payload, "correlation_id", data),
+        execution_id=_optional_text(payload, "execution_id", data),
+        record_count=_record_count(payload, data),
+        output_table=_optional_text(payload, "output_table", data),
+        timestamp=_optional_text(payload, "timestamp", data),
+    )
+
+
+def _run_key(payload: dict[str, Any], data: bytes) -> dt.date:
+    game_date, run_key = payload.get("game_date"), payload.get("run_key")
+    if game_date is not None and run_key is not None and game_date != run_key:
+        raise Rejected(f"game_date {game_date!r} and run_key {run_key!r} disagree", data)
+    value = run_key if run_key is not None else game_date
+    if value is None:
+        raise Rejected("game_date (or run_key) is missing", data)
+    if not isinstance(value, str) or not _RUN_KEY.match(value):
+        raise Rejected(f"run key {value!r} is not a date written YYYY-MM-DD", data)
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise Rejected(f"run key {value!r} is not a date: {error}", data) from error
+    if not 2000 <= day.year <= 2100:
+        raise Rejected(f"run key {value!r} is outside 2000-2100", data)
+    return day
+
+
+def _status(payload: dict[str, Any], data: bytes) -> str:
+    status = payload.get("status")
+    if status not in STATUSES:
+        allowed = ", ".join(sorted(STATUSES))
+        raise Rejected(f"status {status!r} is not one of {allowed}", data)
+    return str(status)
+
+
+def _optional_text(payload: dict[str, Any], key: str, data: bytes) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise Rejected(f"{key} must be a string of at most {_MAX_TEXT} characters", data)
+    return value
+
+
+def _record_count(payload: dict[str, Any], data: bytes) -> int | None:
+    value = payload.get("record_count")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Rejected(f"record_count {value!r} is not a non-negative integer", data)
+    return value
