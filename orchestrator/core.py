@@ -250,9 +250,9 @@ class Orchestrator:
             message_id = publish(topic, json.dumps(body, sort_keys=True).encode("utf-8"),
                                  {"trigger_id": trigger_id, "transition": self.transition})
         except Exception as error:
+            reason = f"{type(error).__name__}: {error}"[:500]
             self.store.merge(outcome.run_key or "", {
-                "_trigger_pending": True, "_trigger_error": f"{type(error).__name__}: {error}"[:500],
-                "_trigger_error_at": now})
+                "_trigger_pending": True, "_trigger_error": reason, "_trigger_error_at": now})
             self._log(outcome, "TRIGGER_FAILED",
                       f"publishing to {topic} failed ({type(error).__name__}: {error}); the "
                       "trigger stays pending and the redelivery completes it", completion,

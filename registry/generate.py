@@ -9,9 +9,9 @@ deterministic: sorted keys and names, no timestamps, no machine paths.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from registry import modes

@@ -209,11 +209,10 @@ def test_pending_trigger_with_expired_lease_is_taken_over(project_id):
     from orchestrator.core import TriggerPublishFailed
 
     failing, _ = make_orchestrator(project_id, "phase3_to_phase4", clock, publish=broken)
-    for i, name in enumerate(PHASE3):
-        try:
-            failing.handle_push(push(completion(name), f"m-{i}"))
-        except TriggerPublishFailed:
-            pass
+    for i, name in enumerate(PHASE3[:-1]):
+        failing.handle_push(push(completion(name), f"m-{i}"))
+    with pytest.raises(TriggerPublishFailed):
+        failing.handle_push(push(completion(PHASE3[-1]), "m-last"))
     clock.advance(minutes=3)  # the lease (2 minutes) has run out
     healthy, _ = make_orchestrator(project_id, "phase3_to_phase4", clock)
     outcome = healthy.handle_push(push(completion(PHASE3[0]), "m-other"))
