@@ -27,9 +27,15 @@ class CompletionStore:
     """Documents of one transition's collection, and its trigger markers."""
 
     def __init__(self, client: Any, collection: str, timeout: float = 30.0) -> None:
+        from google.api_core.retry import Retry, if_transient_error
+
         self.client = client
         self.collection = collection
         self.timeout = timeout
+        # The client's default retry keeps trying a stopped server for up to 300 s; bound
+        # every call, so an outage raises (and Pub/Sub redelivers) within ``timeout``.
+        self.retry = Retry(predicate=if_transient_error, initial=0.1, maximum=2.0,
+                           multiplier=2.0, timeout=timeout)
         self.calls: Counter[str] = Counter()  # reads, writes, commits
 
     def _doc(self, run_key: str) -> Any:
@@ -40,12 +46,12 @@ class CompletionStore:
 
     def read(self, run_key: str) -> Snapshot:
         self.calls["reads"] += 1
-        snapshot = self._doc(run_key).get(timeout=self.timeout)
+        snapshot = self._doc(run_key).get(retry=self.retry, timeout=self.timeout)
         return Snapshot(snapshot.to_dict() if snapshot.exists else None, snapshot.update_time)
 
     def merge(self, run_key: str, fields: dict[str, Any]) -> None:
         self.calls["writes"] += 1
-        self._doc(run_key).set(fields, merge=True, timeout=self.timeout)
+        self._doc(run_key).set(fields, merge=True, retry=self.retry, timeout=self.timeout)
 
     def set_first_completion(self, run_key: str, when: dt.datetime, seen: Any) -> bool:
         """Set ``_first_completion_at`` unless the document changed since ``seen``."""
@@ -55,7 +61,7 @@ class CompletionStore:
         option = self.client.write_option(last_update_time=seen)
         try:
             self._doc(run_key).update({"_first_completion_at": when}, option=option,
-                                      timeout=self.timeout)
+                                      retry=self.retry, timeout=self.timeout)
         except (exceptions.FailedPrecondition, exceptions.Aborted):
             return False
         return True
@@ -73,14 +79,14 @@ class CompletionStore:
         batch.set(self._doc(run_key), {"_trigger_pending": True}, merge=True)
         self.calls["commits"] += 1
         try:
-            batch.commit(timeout=self.timeout)
+            batch.commit(retry=self.retry, timeout=self.timeout)
         except (exceptions.AlreadyExists, exceptions.Conflict):
             return False
         return True
 
     def read_marker(self, transition: str, run_key: str) -> Snapshot:
         self.calls["reads"] += 1
-        snapshot = self._marker(transition, run_key).get(timeout=self.timeout)
+        snapshot = self._marker(transition, run_key).get(retry=self.retry, timeout=self.timeout)
         return Snapshot(snapshot.to_dict() if snapshot.exists else None, snapshot.update_time)
 
     def take_over(self, transition: str, run_key: str, seen: Any, owner: str,
@@ -93,7 +99,7 @@ class CompletionStore:
         try:
             self._marker(transition, run_key).update(
                 {"owner": owner, "lease_until": lease_until}, option=option,
-                timeout=self.timeout)
+                retry=self.retry, timeout=self.timeout)
         except (exceptions.FailedPrecondition, exceptions.Aborted, exceptions.NotFound):
             return False
         return True
@@ -104,11 +110,11 @@ class CompletionStore:
         batch.set(self._doc(run_key), document, merge=True)
         batch.set(self._marker(transition, run_key), marker, merge=True)
         self.calls["commits"] += 1
-        batch.commit(timeout=self.timeout)
+        batch.commit(retry=self.retry, timeout=self.timeout)
 
     def record_rejection(self, key: str | None, record: dict[str, Any]) -> None:
         """Keep a malformed message; keyed by message id so redeliveries do not pile up."""
         collection = self.client.collection(REJECTED)
         reference = collection.document(key) if key else collection.document()
         self.calls["writes"] += 1
-        reference.set(record, timeout=self.timeout)
+        reference.set(record, retry=self.retry, timeout=self.timeout)

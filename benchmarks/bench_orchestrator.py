@@ -1,0 +1,134 @@
+"""Firestore calls, latency and import time of the orchestrator, against the emulators.
+
+Usage: python benchmarks/bench_orchestrator.py [--sequential 200] [--contention-keys 10]
+
+Starts the official Firestore and Pub/Sub emulators (as the tests do),
+then measures: Firestore calls per kind of delivery; p50/p99 latency of
+one delivery sequentially and with 20 processes delivering at the same
+instant; and the cold import time of ``orchestrator.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.emulators import Emulator, sdk_root  # noqa: E402
+from tests.orchestrator_helpers import (  # noqa: E402
+    PHASE3,
+    completion,
+    create_trigger_subscription,
+    make_orchestrator,
+    push,
+)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(round(len(ordered) * fraction)) - 1)]
+
+
+def calls_per_delivery(project: str) -> None:
+    create_trigger_subscription(project)
+    orchestrator, _ = make_orchestrator(project, "phase3_to_phase4")
+    labels = ["first completion of a run key", "ordinary completion", "ordinary completion",
+              "ordinary completion", "completion that triggers"]
+    for label, (i, name) in zip(labels, enumerate(PHASE3), strict=True):
+        orchestrator.store.calls.clear()
+        orchestrator.handle_push(push(completion(name, "2026-10-01"), f"c-{i}"))
+        print(f"    {label:32s} {dict(orchestrator.store.calls)}")
+    orchestrator.store.calls.clear()
+    orchestrator.handle_push(push(completion(PHASE3[0], "2026-10-01"), "c-0"))
+    print(f"    {'duplicate after the trigger':32s} {dict(orchestrator.store.calls)}")
+
+
+def sequential(project: str, count: int) -> None:
+    create_trigger_subscription(project)
+    orchestrator, _ = make_orchestrator(project, "phase3_to_phase4")
+    samples = []
+    for i in range(count):
+        run_key = f"2026-09-{i // 5 % 28 + 1:02d}"
+        event = push(completion(PHASE3[i % 5], run_key), f"s-{i}")
+        start = time.perf_counter()
+        orchestrator.handle_push(event)
+        samples.append(time.perf_counter() - start)
+    print(f"  sequential, {count} deliveries: p50 {statistics.median(samples) * 1000:.1f} ms, "
+          f"p99 {percentile(samples, 0.99) * 1000:.1f} ms")
+
+
+def contention(project: str, run_keys: int) -> None:
+    from tests.contention_worker import deliver
+
+    create_trigger_subscription(project)
+    keys = [f"2026-08-{day:02d}" for day in range(1, run_keys + 1)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(20)
+    results = context.Queue()
+    env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
+    workers = [context.Process(target=deliver, args=(
+        i, PHASE3[i % 5], keys, barrier, env, project, results)) for i in range(20)]
+    for worker in workers:
+        worker.start()
+    collected = [results.get(timeout=900) for _ in workers]
+    for worker in workers:
+        worker.join()
+    samples = [o[4] for _, outcomes, _ in collected for o in outcomes]
+    calls = [sum(o[5].values()) for _, outcomes, _ in collected for o in outcomes]
+    print(f"  20 processes at one instant, {len(samples)} deliveries: "
+          f"p50 {statistics.median(samples) * 1000:.1f} ms, "
+          f"p99 {percentile(samples, 0.99) * 1000:.1f} ms; Firestore calls per delivery: "
+          f"median {statistics.median(calls):.0f}, max {max(calls)}")
+
+
+def import_time(runs: int = 11) -> None:
+    code = ("import time; t = time.perf_counter(); import orchestrator.main; "
+            "print(time.perf_counter() - t)")
+    samples = [float(subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True,
+                                    capture_output=True, text=True).stdout)
+               for _ in range(runs)]
+    first = ("import time; t = time.perf_counter(); import orchestrator.main as m; "
+             "from google.cloud import firestore, pubsub_v1; print(time.perf_counter() - t)")
+    first_samples = [float(subprocess.run([sys.executable, "-c", first], cwd=REPO, check=True,
+                                          capture_output=True, text=True).stdout)
+                     for _ in range(5)]
+    print(f"  import orchestrator.main: median {statistics.median(samples) * 1000:.0f} ms "
+          f"(min {min(samples) * 1000:.0f} ms); with the Google clients the first delivery "
+          f"loads: {statistics.median(first_samples) * 1000:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument("--contention-keys", type=int, default=10)
+    args = parser.parse_args()
+    sdk = sdk_root()
+    if sdk is None:
+        raise SystemExit("the Google Cloud CLI with its emulator components is needed")
+    with tempfile.TemporaryDirectory() as logs:
+        firestore = Emulator("firestore", sdk).start(Path(logs))
+        pubsub = Emulator("pubsub", sdk).start(Path(logs))
+        os.environ["FIRESTORE_EMULATOR_HOST"] = firestore.host
+        os.environ["PUBSUB_EMULATOR_HOST"] = pubsub.host
+        try:
+            print("Firestore calls per delivery:")
+            calls_per_delivery("bench-calls")
+            sequential("bench-sequential", args.sequential)
+            contention("bench-contention", args.contention_keys)
+        finally:
+            firestore.stop()
+            pubsub.stop()
+    import_time()
+
+
+if __name__ == "__main__":
+    main()

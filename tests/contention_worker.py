@@ -1,0 +1,39 @@
+"""One of twenty processes delivering completions at the same instant (contention test).
+
+Separate processes, each with its own Firestore and Pub/Sub clients, as
+separate Cloud Function instances would be.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from typing import Any
+
+
+def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[str, str],
+            project: str, results: Any) -> None:
+    os.environ.update(env)
+    try:
+        from google.cloud import firestore
+
+        from orchestrator.core import Orchestrator
+        from orchestrator.logs import CheckpointLog
+        from tests.orchestrator_helpers import completion, push
+
+        orchestrator = Orchestrator("phase3_to_phase4", firestore.Client(project=project),
+                                    project=project, log=CheckpointLog(io.StringIO()))
+        outcomes = []
+        for run_key in run_keys:
+            event = push(completion(name, run_key), f"w{index}-{run_key}")
+            barrier.wait(timeout=120)
+            start = time.perf_counter()
+            outcome = orchestrator.handle_push(event)
+            elapsed = time.perf_counter() - start
+            outcomes.append((run_key, outcome.checkpoints, outcome.triggered_now,
+                             outcome.published_id, elapsed, dict(orchestrator.store.calls)))
+            orchestrator.store.calls.clear()
+        results.put((index, outcomes, None))
+    except Exception as error:  # reported by the test, with the worker's index
+        results.put((index, [], f"{type(error).__name__}: {error}"))

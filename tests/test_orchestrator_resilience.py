@@ -1,0 +1,89 @@
+"""Contention and outages: twenty processes at one instant; Firestore going away."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+from collections import Counter
+
+import pytest
+
+from orchestrator import expected_processors as generated
+from tests.orchestrator_helpers import (
+    PHASE3,
+    completion,
+    create_trigger_subscription,
+    drain,
+    firestore_client,
+    make_orchestrator,
+    push,
+)
+
+pytestmark = pytest.mark.usefixtures("emulators")
+RUN_KEYS = [f"2026-10-{day:02d}" for day in range(1, 31)]  # all before "today": overnight
+
+
+def test_twenty_processes_at_one_instant_record_all_and_trigger_once(project_id):
+    """The five phase 3 processors, each delivered by four processes, for 30 run keys."""
+    from tests.contention_worker import deliver
+
+    subscription = create_trigger_subscription(project_id)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(20)
+    results = context.Queue()
+    env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
+    workers = [context.Process(target=deliver, args=(
+        i, PHASE3[i % 5], RUN_KEYS, barrier, env, project_id, results)) for i in range(20)]
+    for worker in workers:
+        worker.start()
+    collected = [results.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    errors = [(index, error) for index, _, error in collected if error]
+    assert errors == []
+    outcomes = [o for _, worker_outcomes, _ in collected for o in worker_outcomes]
+    assert len(outcomes) == 20 * 30
+    triggers = Counter(run_key for run_key, _, triggered, _, _, _ in outcomes if triggered)
+    assert triggers == dict.fromkeys(RUN_KEYS, 1)
+    client = firestore_client(project_id)
+    expected = set(generated.TRANSITIONS["phase3_to_phase4"]["expected"])
+    for run_key in RUN_KEYS:
+        doc = client.collection("phase3_completion").document(run_key).get().to_dict()
+        recorded = {k for k, v in doc.items() if not k.startswith("_") and
+                    v.get("status") == "success"}
+        assert recorded == expected, run_key
+        assert doc["_triggered"] is True and doc["_trigger_pending"] is False
+    messages = drain(subscription)
+    assert sorted(m["trigger_id"] for m in messages) == [
+        f"phase3_to_phase4/{run_key}" for run_key in RUN_KEYS]
+    latencies = sorted(o[4] for o in outcomes)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(f"\n20-way contention: {len(latencies)} deliveries, p50 {p50 * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms")
+
+
+def test_firestore_outage_raises_and_the_redelivery_records(project_id, monkeypatch,
+                                                            tmp_path):
+    from google.api_core import exceptions
+
+    from tests.emulators import Emulator, require_sdk
+
+    own = Emulator("firestore", require_sdk()).start(tmp_path)
+    try:
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", own.host)
+        orchestrator, _ = make_orchestrator(project_id, "phase2_to_phase3", timeout=5)
+        orchestrator.handle_push(push(completion("NbacGamebookProcessor"), "m-1"))
+        own.stop()
+        event = push(completion("NbacPlayerBoxscoreProcessor"), "m-2")
+        with pytest.raises((exceptions.GoogleAPICallError, exceptions.RetryError)):
+            orchestrator.handle_push(event)  # raised: Pub/Sub will redeliver
+        own.start(tmp_path)  # back, on the same port (the emulator keeps nothing)
+        outcome = orchestrator.handle_push(event)  # the redelivery
+        assert outcome.checkpoints[:2] == ["RECEIVED", "RECORDED"]
+        doc = firestore_client(project_id).collection("phase2_completion").document(
+            "2026-02-09").get().to_dict()
+        assert doc["p2_nbacom_boxscores"]["message_id"] == "m-2"
+    finally:
+        own.stop()
