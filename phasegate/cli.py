@@ -87,7 +87,87 @@ exit codes:
     generate.add_argument("--check", action="store_true",
                           help="compare instead of writing; exit 1 with a diff when stale")
     generate.set_defaults(run=_generate)
+
+    canary = commands.add_parser(
+        "canary", help="the runtime canary: check transitions, alert on changes",
+        description="The runtime canary over the orchestrator's Firestore documents.")
+    canary_commands = canary.add_subparsers(dest="canary_command", metavar="COMMAND",
+                                            required=True)
+    run = canary_commands.add_parser(
+        "run", help="evaluate every transition over the lookback window and notify",
+        description=(
+            "Evaluate every transition for every run key from today - lookback_days through "
+            "tomorrow (in the registry's timezone) and notify on incident changes: an alert "
+            "when an incident opens, again after renotify_hours, and once when it resolves. "
+            "Uses GOOGLE_CLOUD_PROJECT (or --project) and FIRESTORE_EMULATOR_HOST as usual."),
+        epilog="""\
+exit codes:
+  0  the run completed and nothing is alerting
+  1  the run completed and at least one incident is open
+  2  usage error or unreadable registry
+  3  the canary could not do its job (Firestore unreadable, a notification undeliverable)
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    _registry_options(run)
+    run.add_argument("--once", action="store_true",
+                     help="run once and exit (without it: run at the canary's schedule interval)")
+    run.add_argument("--now", metavar="ISO-8601", type=_moment,
+                     help="evaluate as if at this moment (backtesting); default: the clock")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--dry-run", action="store_true",
+                     help="evaluate and print, but send and store nothing")
+    run.add_argument("--project", help="Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)")
+    run.set_defaults(run=_canary_run)
+    heartbeat = canary_commands.add_parser(
+        "heartbeat", help="exit 1 when the canary's last run is older than --max-age",
+        description="Read the canary's heartbeat (phasegate_canary/heartbeat): exit 0 when "
+                    "the last run is recent, 1 when it is older than --max-age or missing, "
+                    "3 when Firestore cannot be read.")
+    heartbeat.add_argument("--max-age", type=_duration, default=dt_timedelta(minutes=45),
+                           help="such as 45m, 2h (default 45m)")
+    heartbeat.add_argument("--project", help="Google Cloud project")
+    heartbeat.add_argument("--now", metavar="ISO-8601", type=_moment)
+    heartbeat.set_defaults(run=_canary_heartbeat)
+
+    explain = commands.add_parser(
+        "explain", help="what a transition's document says for a run key, and why",
+        description="One screen: what the document holds, what is expected in that mode, "
+                    "what is missing and why, and what the canary would do.")
+    explain.add_argument("transition")
+    explain.add_argument("run_key", metavar="RUN_KEY")
+    _registry_options(explain)
+    explain.add_argument("--now", metavar="ISO-8601", type=_moment)
+    explain.add_argument("--project", help="Google Cloud project")
+    explain.set_defaults(run=_explain)
     return parser
+
+
+def dt_timedelta(**kwargs: float) -> object:
+    import datetime as dt
+
+    return dt.timedelta(**kwargs)
+
+
+def _moment(text: str) -> object:
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from error
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, such as +00:00")
+    return moment
+
+
+def _duration(text: str) -> object:
+    import datetime as dt
+    import re
+
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 45m or 2h")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return dt.timedelta(**{unit: int(match.group(1))})
 
 
 def _registry_options(command: argparse.ArgumentParser) -> None:
@@ -203,6 +283,108 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"phasegate: {stale} artifact(s) out of date; run `phasegate generate`",
               file=sys.stderr)
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
+    from canary.settings import settings_from_registry
+    from registry.loading import load_registry
+    from registry.yaml_loader import UnreadableFile
+
+    path = _registry_path(args)
+    shown = _display(path, args.root)
+    if not path.exists():
+        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
+    try:
+        loaded = load_registry(path, shown)
+    except UnreadableFile as error:
+        raise UsageError(str(error)) from error
+    if loaded.registry is None:
+        raise UsageError(f"{shown} has errors; run `phasegate validate`")
+    try:
+        settings = settings_from_registry(loaded.registry, shown, args.root)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"canary calendar: {error}") from error
+    return loaded.registry, settings
+
+
+def _firestore(project: str | None) -> object:
+    from google.cloud import firestore
+
+    return firestore.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+
+
+def _canary_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+    import time
+
+    from canary.run import run_once
+    from canary.store import CanaryStore
+    from registry.cron import longest_gap_minutes
+
+    registry, settings = _canary_settings(args)
+    store = CanaryStore(_firestore(args.project))
+    while True:
+        now = args.now or dt.datetime.now(dt.UTC)
+        result = run_once(store, settings, now, dry_run=args.dry_run,
+                          stream=sys.stderr)
+        if args.format == "json":
+            sys.stdout.write(json.dumps(result.as_json(), indent=2, default=str) + "\n")
+        else:
+            sys.stdout.write(result.as_text())
+        sys.stdout.flush()
+        if args.once or args.now is not None:
+            return result.exit_code
+        time.sleep(60 * longest_gap_minutes(registry.canary.schedule))
+
+
+def _canary_heartbeat(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from canary.store import CanaryStore
+
+    try:
+        beat = CanaryStore(_firestore(args.project), timeout=15).read_heartbeat()
+    except Exception as error:  # noqa: BLE001 - unreadable is its own exit code
+        print(f"phasegate: cannot read the canary heartbeat: {error}", file=sys.stderr)
+        return 3
+    now = args.now or dt.datetime.now(dt.UTC)
+    if beat is None:
+        print("phasegate: the canary has never recorded a heartbeat", file=sys.stderr)
+        return EXIT_FINDINGS
+    age = now - beat["at"]
+    print(f"last canary run {beat['at'].isoformat()} ({age} ago), outcome {beat['outcome']}")
+    if age > args.max_age:
+        print(f"phasegate: the canary's last run is older than {args.max_age}",
+              file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from canary.explain import explain
+    from canary.store import CanaryStore
+
+    _, settings = _canary_settings(args)
+    try:
+        dt.date.fromisoformat(args.run_key)
+    except ValueError as error:
+        raise UsageError(f"RUN_KEY {args.run_key!r} is not a date (YYYY-MM-DD)") from error
+    transitions = settings.expectations["transitions"]  # type: ignore[attr-defined]
+    if args.transition not in transitions:
+        raise UsageError(f"unknown transition {args.transition!r}; the registry has: "
+                         f"{', '.join(sorted(transitions))}")
+    now = args.now or dt.datetime.now(dt.UTC)
+    store = CanaryStore(_firestore(args.project), timeout=15)
+    try:
+        text = explain(store, settings, args.transition, args.run_key, now)
+    except Exception as error:  # noqa: BLE001
+        print(f"phasegate: cannot read Firestore: {error}", file=sys.stderr)
+        return 3
+    sys.stdout.write(text)
     return EXIT_CLEAN
 
 

@@ -1,0 +1,108 @@
+"""The canary's Firestore edge: batched reads, incident claims, one final commit. Counted.
+
+A run reads every completion document of every transition in one batched
+get and the incidents that need attention in one query, whatever the number
+of run keys; each incident that changes costs one conditional write (the
+claim that keeps two simultaneous runs from both notifying), and the run
+ends with one commit (delivery results and the heartbeat).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+INCIDENTS = "phasegate_incidents"
+CANARY = "phasegate_canary"
+
+
+class CanaryStore:
+    def __init__(self, client: Any, timeout: float = 30.0) -> None:
+        from google.api_core.retry import Retry, if_transient_error
+
+        self.client = client
+        self.timeout = timeout
+        self.retry = Retry(predicate=if_transient_error, initial=0.1, maximum=2.0,
+                           multiplier=2.0, timeout=timeout)
+        self.calls: Counter[str] = Counter()
+
+    def read_documents(self, wanted: Iterable[tuple[str, str]],
+                       ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """(collection, run key) -> document, all in one batched get."""
+        pairs = list(wanted)
+        references = [self.client.collection(c).document(k) for c, k in pairs]
+        found: dict[tuple[str, str], dict[str, Any] | None] = dict.fromkeys(pairs)
+        self.calls["reads"] += 1
+        for snapshot in self.client.get_all(references, retry=self.retry, timeout=self.timeout):
+            key = (snapshot.reference.parent.id, snapshot.id)
+            found[key] = snapshot.to_dict() if snapshot.exists else None
+        return found
+
+    def read_incidents(self) -> dict[str, tuple[dict[str, Any], Any]]:
+        """Incidents that are open or still owe a delivery: dedup key -> (data, update time)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        self.calls["reads"] += 1
+        query = self.client.collection(INCIDENTS).where(
+            filter=FieldFilter("needs_attention", "==", True))
+        return {snapshot.get("dedup_key"): (snapshot.to_dict(), snapshot.update_time)
+                for snapshot in query.get(retry=self.retry, timeout=self.timeout)}
+
+    def claim(self, incident_id: str, fields: dict[str, Any], seen: Any | None) -> bool:
+        """Write ``fields`` only if nobody else did since ``seen`` (or create it when None).
+
+        Exactly one of several simultaneous runs wins, and only the winner notifies.
+        """
+        from google.api_core import exceptions
+
+        reference = self.client.collection(INCIDENTS).document(incident_id)
+        self.calls["writes"] += 1
+        try:
+            if seen is None:
+                reference.create(fields, retry=self.retry, timeout=self.timeout)
+            else:
+                reference.update(fields, option=self.client.write_option(last_update_time=seen),
+                                 retry=self.retry, timeout=self.timeout)
+        except exceptions.AlreadyExists:
+            return self._reopen(reference, fields)
+        except (exceptions.FailedPrecondition, exceptions.Aborted, exceptions.NotFound):
+            return False
+        return True
+
+    def _reopen(self, reference: Any, fields: dict[str, Any]) -> bool:
+        """An incident resolved earlier opens again: claim it against its last update."""
+        from google.api_core import exceptions
+
+        self.calls["reads"] += 1
+        snapshot = reference.get(retry=self.retry, timeout=self.timeout)
+        if snapshot.exists and (snapshot.get("open") or snapshot.get("pending")):
+            return False  # another run opened it a moment ago
+        self.calls["writes"] += 1
+        try:
+            reference.update(fields, option=self.client.write_option(
+                last_update_time=snapshot.update_time), retry=self.retry, timeout=self.timeout)
+        except (exceptions.FailedPrecondition, exceptions.Aborted):
+            return False
+        return True
+
+    def finish(self, updates: dict[str, dict[str, Any]], heartbeat: dict[str, Any]) -> None:
+        """Delivery results and the heartbeat, in one commit."""
+        batch = self.client.batch()
+        for incident_id, fields in updates.items():
+            batch.set(self.client.collection(INCIDENTS).document(incident_id), fields,
+                      merge=True)
+        batch.set(self.client.collection(CANARY).document("heartbeat"), heartbeat)
+        self.calls["commits"] += 1
+        batch.commit(retry=self.retry, timeout=self.timeout)
+
+    def read_heartbeat(self) -> dict[str, Any] | None:
+        self.calls["reads"] += 1
+        snapshot = self.client.collection(CANARY).document("heartbeat").get(
+            retry=self.retry, timeout=self.timeout)
+        return snapshot.to_dict() if snapshot.exists else None
+
+
+def utc(value: Any) -> dt.datetime | None:
+    return value if isinstance(value, dt.datetime) else None
