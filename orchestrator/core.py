@@ -177,29 +177,57 @@ class Orchestrator:
 
     # -- the trigger ----------------------------------------------------------
 
-    def _trigger(self, outcome: Outcome, completion: Completion, result: Evaluation,
-                 now: dt.datetime) -> None:
+    def trigger_partial(self, run_key: dt.date, now: dt.datetime | None = None) -> Outcome:
+        """Fire a LATE transition whose required processors are all complete.
+
+        The canary's opt-in auto-heal: reason ``deadline_partial``, through the
+        same marker as a normal trigger, so it still happens exactly once.
+        """
+        now = now or self.clock()
+        key = run_key.isoformat()
+        outcome = Outcome("RECEIVED", key)
+        expectation = expectation_for(self.transition, run_key, now)
+        state = self.store.read(key)
+        result = evaluate(state.data, expectation.expected)
+        outcome.completed = tuple(sorted(result.completed & expectation.expected))
+        outcome.missing = result.missing
+        if result.triggered:
+            self._log(outcome, "ALREADY_TRIGGERED", "nothing to heal", None)
+        elif not expectation.required <= result.completed:
+            lacking = ", ".join(sorted(expectation.required - result.completed))
+            self._log(outcome, "WAITING", f"cannot fire with deadline_partial: required "
+                      f"{lacking} not complete", None)
+        else:
+            self._trigger(outcome, None, result, now, reason="deadline_partial")
+        return outcome
+
+    def _trigger(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
+                 now: dt.datetime, reason: str = "all_complete") -> None:
         run_key = outcome.run_key or ""
-        owner = completion.message_id or f"local-{uuid.uuid4().hex}"
+        owner = (completion.message_id if completion else None) or f"local-{uuid.uuid4().hex}"
         trigger_id = f"{self.transition}/{run_key}"
         marker = {
             "transition": self.transition, "run_key": run_key, "trigger_id": trigger_id,
             "owner": owner, "state": "pending", "created_at": now,
-            "lease_until": now + self.lease, "reason": "all_complete",
+            "lease_until": now + self.lease, "reason": reason,
             "completed": sorted(result.completed),
         }
         if not self.store.claim_trigger(self.transition, run_key, marker):
             if not self._resume_claim(outcome, completion, owner, now):
                 return
         else:
-            self._log(outcome, "TRIGGER_SET", f"all {len(outcome.completed)} expected processors "
-                      "complete; this delivery fires the transition", completion)
+            why = (f"all {len(outcome.completed)} expected processors complete"
+                   if reason == "all_complete" else
+                   f"deadline passed with {len(outcome.completed)} complete, every required one "
+                   f"among them; missing {', '.join(result.missing)}")
+            self._log(outcome, "TRIGGER_SET", f"{why}; this delivery fires the transition",
+                      completion, reason=reason)
         published_id = None
         if self.spec["action"] == "trigger":
-            published_id = self._publish(outcome, completion, result, trigger_id, now)
+            published_id = self._publish(outcome, completion, result, trigger_id, now, reason)
         self.store.finish_trigger(
             self.transition, run_key,
-            {"_triggered": True, "_triggered_at": now, "_trigger_reason": "all_complete",
+            {"_triggered": True, "_triggered_at": now, "_trigger_reason": reason,
              "_trigger_pending": False, "_trigger_id": trigger_id, "_trigger_error": None},
             {"state": "published" if published_id else "recorded", "finished_at": now,
              "published_message_id": published_id},
@@ -207,7 +235,7 @@ class Orchestrator:
         outcome.triggered_now = True
         outcome.published_id = published_id
 
-    def _resume_claim(self, outcome: Outcome, completion: Completion, owner: str,
+    def _resume_claim(self, outcome: Outcome, completion: Completion | None, owner: str,
                       now: dt.datetime) -> bool:
         """The marker exists: finish a trigger left pending, or leave it to its owner."""
         run_key = outcome.run_key or ""
@@ -217,7 +245,7 @@ class Orchestrator:
             self.store.finish_trigger(
                 self.transition, run_key,
                 {"_triggered": True, "_triggered_at": data.get("finished_at", now),
-                 "_trigger_reason": "all_complete", "_trigger_pending": False,
+                 "_trigger_reason": data.get("reason", "all_complete"), "_trigger_pending": False,
                  "_trigger_id": data.get("trigger_id")}, {})
             self._log(outcome, "ALREADY_TRIGGERED",
                       "the trigger was published earlier; document healed", completion)
@@ -236,12 +264,12 @@ class Orchestrator:
         self._log(outcome, "TRIGGER_SET", "resuming a pending trigger", completion)
         return True
 
-    def _publish(self, outcome: Outcome, completion: Completion, result: Evaluation,
-                 trigger_id: str, now: dt.datetime) -> str:
+    def _publish(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
+                 trigger_id: str, now: dt.datetime, reason: str = "all_complete") -> str:
         topic = self.spec["trigger_topic"]
         body = {
             "transition": self.transition, "run_key": outcome.run_key,
-            "trigger_id": trigger_id, "reason": "all_complete",
+            "trigger_id": trigger_id, "reason": reason,
             "completed": sorted(result.completed), "to_phase": self.spec["to_phase"],
             "registry_digest": generated.REGISTRY_DIGEST,
         }

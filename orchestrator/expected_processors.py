@@ -1,5 +1,5 @@
 # Generated from registry/processors.yaml by phasegate; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 37d1b2e21f5b56a2420dae477b206e9c4b2d9be9d0a72525cf7aa5283afb92f1
+# Registry digest: 6d3dad96298239f0e9f4f420ac6089f691388d70c70403f2c01292064050c381
 """What the orchestrator expects, per transition: generated from the phasegate registry.
 
 Standard library only, so a Cloud Function cold start stays small.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-REGISTRY_DIGEST = '37d1b2e21f5b56a2420dae477b206e9c4b2d9be9d0a72525cf7aa5283afb92f1'
+REGISTRY_DIGEST = '6d3dad96298239f0e9f4f420ac6089f691388d70c70403f2c01292064050c381'
 PIPELINE = 'nba-stats'
 TIMEZONE = 'America/New_York'
 
@@ -137,6 +137,7 @@ TRANSITIONS: dict[str, dict] = {
         'trigger_topic': None,
         'deadline_minutes': 240,
         'grace_minutes': 30,
+        'auto_heal': False,
         'expected': (
             'p2_bigdataball_pbp',
             'p2_nbacom_boxscores',
@@ -155,6 +156,7 @@ TRANSITIONS: dict[str, dict] = {
         'trigger_topic': 'nba-phase4-trigger',
         'deadline_minutes': 240,
         'grace_minutes': 30,
+        'auto_heal': False,
         'expected': (
             'player_game_summary',
             'team_defense_game_summary',

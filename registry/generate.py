@@ -46,6 +46,7 @@ def expectations(registry: Registry) -> dict[str, Any]:
             "trigger_topic": transition.trigger_topic,
             "deadline_minutes": transition.deadline_minutes,
             "grace_minutes": transition.grace_minutes,
+            "auto_heal": transition.auto_heal,
             "expected": sorted(expected_set(registry, transition, None, enabled)),
             "required": sorted(required_set(registry, transition, None, enabled)),
             "modes": {

@@ -55,6 +55,7 @@ class Transition:
     deadline_minutes: int = 240
     grace_minutes: int = 30
     modes: Mapping[str, Mode] = field(default_factory=dict)
+    auto_heal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ def _transition(d: Mapping[str, Any]) -> Transition:
         deadline_minutes=d.get("deadline_minutes", 240),
         grace_minutes=d.get("grace_minutes", 30),
         modes={name: _mode(m) for name, m in (d.get("modes") or {}).items()},
+        auto_heal=d.get("auto_heal", False),
     )
 
 

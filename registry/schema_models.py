@@ -93,6 +93,9 @@ class Transition(_Strict):
     deadline_minutes: PositiveMinutes = 240
     grace_minutes: PositiveMinutes = 30
     modes: dict[Name, Mode] = Field(default_factory=dict)
+    auto_heal: bool = Field(
+        False, description="let the canary fire a LATE transition whose required processors "
+                           "are all complete (reason deadline_partial)")
 
     @model_validator(mode="after")
     def _trigger_needs_topic(self) -> Transition:

@@ -192,3 +192,69 @@ def test_command_line_run_json_and_heartbeat(project_id, emulators):
     assert explained.returncode == 0, explained.stderr
     assert "LATE" in explained.stdout and PHASE2[-1] in explained.stdout
     assert "incident open since" in explained.stdout
+
+
+def test_auto_heal_fires_a_late_transition_once_with_deadline_partial(project_id):
+    from tests.orchestrator_helpers import create_trigger_subscription, drain
+
+    subscription = create_trigger_subscription(project_id)
+    settings = make_settings([{"log": {}}])
+    settings.expectations["transitions"]["phase3_to_phase4"]["auto_heal"] = True
+    body = {n: {"status": "success", "completed_at": FIRST}
+            for n in ("player_game_summary", "upcoming_player_game_context",
+                      "team_offense_game_summary")}
+    body["_first_completion_at"] = FIRST
+    firestore_client(project_id).collection("phase3_completion").document(
+        "2026-02-08").set(body)
+    healed, _ = run(project_id, settings, T0)
+    [check] = [c for c in healed.checks if c.transition == "phase3_to_phase4"
+               and c.run_key == "2026-02-08"]
+    assert (check.state, check.alerting) == ("TRIGGERED", False)
+    document = firestore_client(project_id).collection("phase3_completion").document(
+        "2026-02-08").get().to_dict()
+    assert document["_triggered"] is True
+    assert document["_trigger_reason"] == "deadline_partial"
+    [message] = drain(subscription)
+    assert message["reason"] == "deadline_partial"
+    again, _ = run(project_id, settings, T0 + dt.timedelta(minutes=15))
+    [check] = [c for c in again.checks if c.transition == "phase3_to_phase4"
+               and c.run_key == "2026-02-08"]
+    assert check.state == "TRIGGERED" and "warning" in check.detail
+    assert drain(subscription) == []
+
+
+def test_auto_heal_waits_while_a_required_processor_is_missing(project_id):
+    settings = make_settings([{"log": {}}])
+    settings.expectations["transitions"]["phase3_to_phase4"]["auto_heal"] = True
+    body = {"team_offense_game_summary": {"status": "success", "completed_at": FIRST},
+            "_first_completion_at": FIRST}
+    firestore_client(project_id).collection("phase3_completion").document(
+        "2026-02-08").set(body)
+    result, _ = run(project_id, settings, T0)
+    [check] = [c for c in result.checks if c.transition == "phase3_to_phase4"
+               and c.run_key == "2026-02-08"]
+    assert (check.state, check.alerting) == ("LATE", True)
+    document = firestore_client(project_id).collection("phase3_completion").document(
+        "2026-02-08").get().to_dict()
+    assert not document.get("_triggered")
+
+
+def test_canary_http_entry_answers_with_the_run(project_id, monkeypatch):
+    from canary.main import canary_http
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    body, status, headers = canary_http(None)  # nothing in Firestore: nothing to say
+    document = json.loads(body)
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert document["errors"] == [] and document["notifications"] == []
+    assert {c["transition"] for c in document["checks"]} == {"phase2_to_phase3",
+                                                            "phase3_to_phase4"}
+    today = dt.datetime.now(dt.UTC)
+    run_key = (today - dt.timedelta(days=2)).date().isoformat()
+    seed_late(project_id, run_key)
+    body, status, _ = canary_http(None)  # LATE, and Slack's URL is not configured
+    document = json.loads(body)
+    assert status == 500
+    assert any("SLACK_WEBHOOK_URL is not set" in error for error in document["errors"])
+    assert any(n["channel"] == "log" and n["delivered"] for n in document["notifications"])

@@ -15,7 +15,7 @@ EXPECTED = [
     "config/workflows.yaml:8:21: error PG203 [unknown-name]",
     "config/workflows.yaml:11:21: error PG204 [disabled-referenced]",
     "monitoring/check_phase2.py:3:19: error PG202 [hard-coded-list]",
-    "orchestrator/expected_processors.py:57:1: error PG201 [stale-generated]",
+    "orchestrator/expected_processors.py:58:1: error PG201 [stale-generated]",
     "registry/processors.yaml:19:15: warning PG205 [alias-without-class]",
 ]
 
