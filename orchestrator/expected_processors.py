@@ -1,5 +1,5 @@
 # Generated from registry/processors.yaml by phasegate; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 6d3dad96298239f0e9f4f420ac6089f691388d70c70403f2c01292064050c381
+# Registry digest: 86d556e65b314c5fd3c6aeea6b03557b1f430289e7f7f46f4b90803f0b79e90d
 """What the orchestrator expects, per transition: generated from the phasegate registry.
 
 Standard library only, so a Cloud Function cold start stays small.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-REGISTRY_DIGEST = '6d3dad96298239f0e9f4f420ac6089f691388d70c70403f2c01292064050c381'
+REGISTRY_DIGEST = '86d556e65b314c5fd3c6aeea6b03557b1f430289e7f7f46f4b90803f0b79e90d'
 PIPELINE = 'nba-stats'
 TIMEZONE = 'America/New_York'
 

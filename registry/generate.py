@@ -157,7 +157,76 @@ def render_json(registry: Registry, source: str) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-RENDERERS = {"python": render_python, "json": render_json}
+def render_scheduler(registry: Registry, source: str) -> str:
+    """A Cloud Scheduler HTTP job that runs the canary on the registry's schedule.
+
+    ``${CANARY_URL}`` and ``${SCHEDULER_SERVICE_ACCOUNT}`` are filled in at deploy
+    time (for example with envsubst); the registry holds no project details.
+    """
+    job = {  # a Cloud Scheduler REST resource: no fields of our own
+        "name": f"phasegate-canary-{registry.pipeline}",
+        "description": f"phasegate canary for {registry.pipeline}; generated from {source} "
+                       f"(registry digest {digest(registry)[:12]}), do not edit",
+        "schedule": registry.canary.schedule,
+        "timeZone": registry.timezone,
+        "attemptDeadline": "300s",
+        "retryConfig": {"retryCount": 0},
+        "httpTarget": {
+            "uri": "${CANARY_URL}",
+            "httpMethod": "POST",
+            "oidcToken": {"serviceAccountEmail": "${SCHEDULER_SERVICE_ACCOUNT}"},
+        },
+    }
+    return json.dumps(job, indent=2, sort_keys=True) + "\n"
+
+
+def render_canary_monitoring(registry: Registry, source: str) -> str:
+    """A log-based metric counting canary heartbeats and a policy alerting on their absence.
+
+    The canary writes one ``CANARY_HEARTBEAT`` log line per run; if none arrives
+    for three schedule intervals (at least 30 minutes), the canary itself is
+    broken or not running, which once went unnoticed for 2.5 months.
+    """
+    from registry.cron import CronError, longest_gap_minutes
+
+    try:
+        interval = longest_gap_minutes(registry.canary.schedule)
+    except CronError:
+        interval = 15
+    absent_seconds = max(3 * interval, 30) * 60
+    metric = f"phasegate_canary_heartbeat_{registry.pipeline.replace('-', '_')}"
+    document = {
+        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        "log_metric": {
+            "name": metric,
+            "description": "phasegate canary heartbeats (one per run)",
+            "filter": 'jsonPayload.message =~ "^CANARY_HEARTBEAT"',
+        },
+        "alert_policy": {
+            "displayName": f"phasegate canary for {registry.pipeline} is not running",
+            "combiner": "OR",
+            "conditions": [{
+                "displayName": f"no canary heartbeat for {absent_seconds // 60} minutes",
+                "conditionAbsent": {
+                    "filter": f'metric.type = "logging.googleapis.com/user/{metric}"',
+                    "duration": f"{absent_seconds}s",
+                    "aggregations": [{"alignmentPeriod": "300s",
+                                      "perSeriesAligner": "ALIGN_COUNT"}],
+                },
+            }],
+            "documentation": {
+                "content": "The phasegate canary has not written a heartbeat. Check the "
+                           "Cloud Scheduler job and the canary function's logs; see "
+                           "docs/runbook.md (canary not running).",
+                "mimeType": "text/markdown",
+            },
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+RENDERERS = {"python": render_python, "json": render_json,
+             "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring}
 
 
 def render(registry: Registry, target: GenerateTarget, source: str) -> Artifact:

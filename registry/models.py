@@ -98,7 +98,7 @@ class References:
 @dataclass(frozen=True, slots=True)
 class GenerateTarget:
     path: str
-    format: str  # python | json
+    format: str  # python | json | cloud-scheduler | canary-monitoring
 
 
 @dataclass(frozen=True, slots=True)

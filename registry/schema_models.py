@@ -188,7 +188,10 @@ class GenerateTarget(_Strict):
     """A deploy-time artifact generated from the registry."""
 
     path: str
-    format: Literal["python", "json"]
+    format: Literal["python", "json", "cloud-scheduler", "canary-monitoring"] = Field(
+        description="python: the orchestrator's module; json: the canary's expectations; "
+                    "cloud-scheduler: the canary's Cloud Scheduler job; canary-monitoring: a "
+                    "log-based metric and an alert policy for an absent canary heartbeat")
 
 
 class Registry(_Strict):

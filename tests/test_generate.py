@@ -98,3 +98,46 @@ def test_generate_refuses_an_invalid_registry(repo_dir):
     result = run_phasegate("generate", "--root", str(repo_dir.root))
     assert result.returncode == 1
     assert "PG003" in result.stdout and "nothing generated" in result.stderr
+
+
+def test_scheduler_job_and_heartbeat_policy_follow_the_registry():
+    job = json.loads((REPO / "deploy" / "canary-scheduler.json").read_text())
+    assert job["schedule"] == "*/15 * * * *" and job["timeZone"] == "America/New_York"
+    assert job["httpTarget"]["uri"] == "${CANARY_URL}"  # filled in at deploy time
+    monitoring = json.loads((REPO / "deploy" / "canary-monitoring.json").read_text())
+    assert monitoring["log_metric"]["filter"] == 'jsonPayload.message =~ "^CANARY_HEARTBEAT"'
+    [condition] = monitoring["alert_policy"]["conditions"]
+    assert condition["conditionAbsent"]["duration"] == "2700s"  # three 15-minute intervals
+    metric = monitoring["log_metric"]["name"]
+    assert metric in condition["conditionAbsent"]["filter"]
+
+
+def test_the_heartbeat_log_line_matches_the_metric_filter():
+    """The filter the policy counts is the line every canary run writes."""
+    import datetime as dt
+    import io
+    import re
+
+    from canary.evaluate import Settings
+    from canary.run import run_once
+
+    class EmptyStore:
+        calls: dict = {}
+
+        def read_documents(self, wanted):
+            return dict.fromkeys(wanted)
+
+        def read_incidents(self):
+            return {}
+
+        def finish(self, updates, heartbeat):
+            self.heartbeat = heartbeat
+
+    stream = io.StringIO()
+    store = EmptyStore()
+    settings = Settings(json.loads((REPO / "canary" / "expected.json").read_text()))
+    settings.expectations["canary"]["notify"] = []
+    run_once(store, settings, dt.datetime(2026, 2, 10, tzinfo=dt.UTC), stream=stream)
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert re.match("^CANARY_HEARTBEAT", line["message"])
+    assert store.heartbeat["outcome"] == "ok"
