@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from orchestrator import expected_processors as generated
@@ -58,12 +59,14 @@ class Orchestrator:
     def __init__(self, transition: str, firestore_client: Any, *,
                  publish: Publish | None = None, clock: Clock = utc_now,
                  log: CheckpointLog | None = None, project: str | None = None,
-                 timeout: float = 30.0, lease: dt.timedelta = TRIGGER_LEASE) -> None:
-        if transition not in generated.TRANSITIONS:
-            known = ", ".join(sorted(generated.TRANSITIONS))
+                 timeout: float = 30.0, lease: dt.timedelta = TRIGGER_LEASE,
+                 expectations: ModuleType = generated) -> None:
+        if transition not in expectations.TRANSITIONS:
+            known = ", ".join(sorted(expectations.TRANSITIONS))
             raise ValueError(f"unknown transition {transition!r}; the registry has: {known}")
+        self.generated = expectations
         self.transition = transition
-        self.spec = generated.TRANSITIONS[transition]
+        self.spec = expectations.TRANSITIONS[transition]
         self.store = CompletionStore(firestore_client, self.spec["collection"], timeout)
         self.publish = publish
         self.clock = clock
@@ -90,20 +93,21 @@ class Orchestrator:
         now = self.clock()
         run_key = completion.run_key.isoformat()
         outcome = Outcome("RECEIVED", run_key, completion.processor_name)
-        expectation = expectation_for(self.transition, completion.run_key, now)
+        expectation = expectation_for(self.transition, completion.run_key, now, self.generated)
         self._log(outcome, "RECEIVED", f"{completion.processor_name} {completion.status}",
                   completion, processor=completion.processor_name, status=completion.status,
                   message_id=completion.message_id, mode=expectation.mode)
         meta = {
             "_expected": sorted(expectation.expected),
             "_mode": expectation.mode,
-            "_registry_digest": generated.REGISTRY_DIGEST,
+            "_registry_digest": self.generated.REGISTRY_DIGEST,
         }
-        canonical = canonical_name(completion.processor_name)
+        canonical = canonical_name(completion.processor_name, self.generated)
         if canonical is None:
             self.store.merge(run_key, {"_unknown": {completion.processor_name: _entry(
                 completion, now)}, **meta})
-            close = difflib.get_close_matches(completion.processor_name, generated.ALIASES, 1)
+            close = difflib.get_close_matches(completion.processor_name,
+                                              self.generated.ALIASES, 1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             self._log(outcome, "UNKNOWN_PROCESSOR",
                       f"{completion.processor_name!r} is not in the registry; recorded under "
@@ -127,7 +131,7 @@ class Orchestrator:
                       f"{completion.processor_name})", completion, processor=canonical,
                       status=completion.status)
             state = self.store.read(run_key)
-        result = evaluate(state.data, expectation.expected)
+        result = evaluate(state.data, expectation.expected, self.generated.PROCESSORS)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.first_completion_at is None and result.earliest_completion is not None:
@@ -140,7 +144,8 @@ class Orchestrator:
             self._trigger(outcome, completion, result, now)
         else:
             expected_count = len(expectation.expected)
-            missing = [f"{name}: {registry_status(name)}" for name in result.missing]
+            processors = self.generated.PROCESSORS
+            missing = [f"{name}: {registry_status(name, processors)}" for name in result.missing]
             self._log(outcome, "WAITING",
                       f"completed {len(outcome.completed)}/{expected_count}; missing "
                       f"{', '.join(missing)}", completion,
@@ -186,9 +191,9 @@ class Orchestrator:
         now = now or self.clock()
         key = run_key.isoformat()
         outcome = Outcome("RECEIVED", key)
-        expectation = expectation_for(self.transition, run_key, now)
+        expectation = expectation_for(self.transition, run_key, now, self.generated)
         state = self.store.read(key)
-        result = evaluate(state.data, expectation.expected)
+        result = evaluate(state.data, expectation.expected, self.generated.PROCESSORS)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.triggered:
@@ -271,7 +276,7 @@ class Orchestrator:
             "transition": self.transition, "run_key": outcome.run_key,
             "trigger_id": trigger_id, "reason": reason,
             "completed": sorted(result.completed), "to_phase": self.spec["to_phase"],
-            "registry_digest": generated.REGISTRY_DIGEST,
+            "registry_digest": self.generated.REGISTRY_DIGEST,
         }
         try:
             publish = self.publish or self._default_publisher()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 from orchestrator import expected_processors as generated
@@ -22,22 +23,28 @@ class Expectation:
     required: frozenset[str]
 
 
-def today(now: dt.datetime) -> dt.date:
+def today(now: dt.datetime, module: ModuleType = generated) -> dt.date:
     """Today's date in the registry's timezone (``now`` must be timezone-aware)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(ZoneInfo(generated.TIMEZONE)).date()
+    return now.astimezone(ZoneInfo(module.TIMEZONE)).date()
 
 
-def expectation_for(transition: str, run_key: dt.date, now: dt.datetime) -> Expectation:
-    """The mode, expected and required sets for ``transition`` and ``run_key`` at ``now``."""
-    if transition not in generated.TRANSITIONS:
-        known = ", ".join(sorted(generated.TRANSITIONS))
+def expectation_for(transition: str, run_key: dt.date, now: dt.datetime,
+                    module: ModuleType = generated) -> Expectation:
+    """The mode, expected and required sets for ``transition`` and ``run_key`` at ``now``.
+
+    ``module`` is the generated expectations module (another registry's, in a
+    scenario); by default the one deployed with the orchestrator.
+    """
+    if transition not in module.TRANSITIONS:
+        known = ", ".join(sorted(module.TRANSITIONS))
         raise KeyError(f"unknown transition {transition!r} (known: {known})")
-    mode, expected, required = generated.expectations(transition, run_key, today(now))
+    mode, expected, required = module.expectations(transition, run_key, today(now, module))
     return Expectation(transition, run_key, mode, expected, required)
 
 
-def canonical_name(reported: str) -> str | None:
+def canonical_name(reported: str, module: ModuleType = generated) -> str | None:
     """The canonical processor name for any alias, or None when the registry lacks it."""
-    return generated.canonical_name(reported)
+    result: str | None = module.canonical_name(reported)
+    return result

@@ -29,12 +29,14 @@ def entry_completes(entry: Any) -> bool:
     return isinstance(entry, Mapping) and entry.get("status") in COMPLETING
 
 
-def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str]) -> Evaluation:
+def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
+             processors: Mapping[str, Any] | None = None) -> Evaluation:
     """Which expected processors have completed, and whether the transition may fire."""
     fields = document or {}
+    known = generated.PROCESSORS if processors is None else processors
     completed = frozenset(
         name for name, entry in fields.items()
-        if not name.startswith("_") and name in generated.PROCESSORS and entry_completes(entry)
+        if not name.startswith("_") and name in known and entry_completes(entry)
     )
     missing = tuple(sorted(expected - completed))
     times = [e.get("completed_at") for n, e in fields.items()
@@ -50,9 +52,9 @@ def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str]) -> Ev
     )
 
 
-def registry_status(name: str) -> str:
+def registry_status(name: str, processors: Mapping[str, Any] | None = None) -> str:
     """How the registry sees a processor, for WAITING lines and alerts."""
-    processor = generated.PROCESSORS.get(name)
+    processor = (generated.PROCESSORS if processors is None else processors).get(name)
     if processor is None:
         return "not in registry"
     if not processor["enabled"]:

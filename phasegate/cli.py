@@ -138,6 +138,25 @@ exit codes:
     explain.add_argument("--now", metavar="ISO-8601", type=_moment)
     explain.add_argument("--project", help="Google Cloud project")
     explain.set_defaults(run=_explain)
+
+    test = commands.add_parser(
+        "test", help="replay scenario files through the orchestrator and canary",
+        description=(
+            "Run scenario files (or every *.yaml in the directories given): simulated time, "
+            "completion messages through the real orchestrator, the canary every "
+            "canary_every, against the official Firestore and Pub/Sub emulators (started "
+            "here unless FIRESTORE_EMULATOR_HOST and PUBSUB_EMULATOR_HOST are set). Each "
+            "expectation passes or fails with the simulated time it happened."),
+        epilog="""\
+exit codes:
+  0  every scenario passed
+  1  a scenario failed
+  2  a malformed scenario (with file, line and column), or no emulators
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    test.add_argument("paths", nargs="+", metavar="SCENARIO_OR_DIR", type=Path)
+    test.add_argument("--junit", metavar="FILE", type=Path, help="also write JUnit XML here")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.set_defaults(run=_test)
     return parser
 
 
@@ -386,6 +405,58 @@ def _explain(args: argparse.Namespace) -> int:
         return 3
     sys.stdout.write(text)
     return EXIT_CLEAN
+
+
+def _test(args: argparse.Namespace) -> int:
+    import contextlib
+    import tempfile
+
+    from scenario import report
+    from scenario.spec import ScenarioError, load_scenario
+
+    files: list[Path] = []
+    for path in args.paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such scenario file or directory")
+    if not files:
+        raise UsageError("no scenario files found")
+    try:
+        scenarios = [load_scenario(path) for path in files]
+    except ScenarioError as error:
+        print(f"{error}", file=sys.stderr)
+        return EXIT_USAGE
+    with contextlib.ExitStack() as stack:
+        if not (os.environ.get("FIRESTORE_EMULATOR_HOST")
+                and os.environ.get("PUBSUB_EMULATOR_HOST")):
+            from scenario.emulators import Emulator, sdk_problem, sdk_root
+
+            problem = sdk_problem()
+            if problem:
+                raise UsageError(f"scenarios need the emulators: {problem}")
+            sdk = sdk_root()
+            assert sdk is not None
+            logs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            for kind, variable in (("firestore", "FIRESTORE_EMULATOR_HOST"),
+                                   ("pubsub", "PUBSUB_EMULATOR_HOST")):
+                emulator = Emulator(kind, sdk).start(logs)
+                stack.callback(emulator.stop)
+                os.environ[variable] = emulator.host
+        from scenario.runner import run_scenario
+
+        try:
+            results = [run_scenario(scenario) for scenario in scenarios]
+        except ScenarioError as error:
+            print(f"{error}", file=sys.stderr)
+            return EXIT_USAGE
+    render = report.as_json if args.format == "json" else report.text
+    sys.stdout.write(render(results))
+    if args.junit:
+        args.junit.write_text(report.junit(results), encoding="utf-8")
+    return EXIT_CLEAN if all(r.passed for r in results) else EXIT_FINDINGS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Scenario tests: replay a pipeline's days through the real orchestrator and canary."""

@@ -1,0 +1,110 @@
+"""The official Firestore and Pub/Sub emulators as child processes on free loopback ports.
+
+The Java servers are started directly (the gcloud wrapper scripts do not
+exec Java, so killing the wrapper would leave the server running), each in
+its own process group, and stopped with their whole group. Used by the
+scenario runner and by the test fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+
+
+def sdk_root() -> Path | None:
+    """The Google Cloud SDK's root, found from ``gcloud`` on the PATH."""
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        return None
+    return Path(os.path.realpath(gcloud)).parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    kind: str  # firestore | pubsub
+    sdk: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        java = shutil.which("java") or "java"
+        if self.kind == "firestore":
+            jar = self.sdk / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
+            return [java, "-cp", str(jar), FIRESTORE_MAIN, "--host", "127.0.0.1",
+                    "--port", str(self.port)]
+        jars = sorted((self.sdk / "platform" / "pubsub-emulator" / "lib").glob("*.jar"))
+        return [java, "-jar", str(jars[-1]), "--host=127.0.0.1", f"--port={self.port}"]
+
+    def start(self, log_dir: Path) -> Emulator:
+        self.log_path = log_dir / f"{self.kind}-{self.port}.log"
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} emulator exited: {self._log_tail()}")
+            try:
+                with urllib.request.urlopen(f"http://{self.host}/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.kind} emulator did not open {self.host}: {self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")[-2000:]
+        return ""
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+        self.process = None
+
+
+def sdk_problem() -> str | None:
+    """Why the emulators cannot start here, or None."""
+    root = sdk_root()
+    if root is None:
+        return "the Google Cloud CLI (gcloud) is not installed"
+    if shutil.which("java") is None:
+        return "Java 17+ is not installed"
+    if not (root / "platform" / "cloud-firestore-emulator").is_dir():
+        return "the gcloud component cloud-firestore-emulator is not installed"
+    if not (root / "platform" / "pubsub-emulator").is_dir():
+        return "the gcloud component pubsub-emulator is not installed"
+    return None
