@@ -50,7 +50,8 @@ class Emulator:
     def command(self) -> list[str]:
         java = shutil.which("java") or "java"
         if self.kind == "firestore":
-            jar = self.sdk / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
+            folder = self.sdk / "platform" / "cloud-firestore-emulator"
+            jar = folder / "cloud-firestore-emulator.jar"
             return [java, "-cp", str(jar), FIRESTORE_MAIN, "--host", "127.0.0.1",
                     "--port", str(self.port)]
         jars = sorted((self.sdk / "platform" / "pubsub-emulator" / "lib").glob("*.jar"))

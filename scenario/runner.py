@@ -153,7 +153,7 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         offset += scenario.canary_every
     timeline = sorted([(e.at, 0, e) for e in scenario.events if e.at <= scenario.until]
                       + ticks, key=lambda item: (item[0], item[1]))
-    for index, (offset, order, event) in enumerate(timeline):
+    for index, (offset, _order, event) in enumerate(timeline):
         now = scenario.start + offset
         if event is None:
             run = run_once(CanaryStore(client), settings, now, stream=io.StringIO(),
