@@ -11,7 +11,6 @@ instant; and the cold import time of ``orchestrator.main``.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import subprocess
@@ -67,21 +66,11 @@ def sequential(project: str, count: int) -> None:
 
 
 def contention(project: str, run_keys: int) -> None:
-    from tests.contention_worker import deliver
+    from tests.contention_worker import deliver_all_at_once
 
     create_trigger_subscription(project)
     keys = [f"2026-08-{day:02d}" for day in range(1, run_keys + 1)]
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(20)
-    results = context.Queue()
-    env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
-    workers = [context.Process(target=deliver, args=(
-        i, PHASE3[i % 5], keys, barrier, env, project, results)) for i in range(20)]
-    for worker in workers:
-        worker.start()
-    collected = [results.get(timeout=900) for _ in workers]
-    for worker in workers:
-        worker.join()
+    collected = deliver_all_at_once(project, [PHASE3[i % 5] for i in range(20)], keys)
     samples = [o[4] for _, outcomes, _ in collected for o in outcomes]
     calls = [sum(o[5].values()) for _, outcomes, _ in collected for o in outcomes]
     print(f"  20 processes at one instant, {len(samples)} deliveries: "

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_REGISTRY = Path("registry") / "processors.yaml"
@@ -222,20 +223,32 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace) -> Any:
+    """The registry named by --registry/--root/PHASEGATE_REGISTRY, loaded (maybe invalid).
+
+    A missing or unreadable file is a usage error (exit 2), with the path.
+    """
+    from registry.loading import load_registry
     from registry.yaml_loader import UnreadableFile
-    from validator.check import check_registry
-    from validator.findings import summarize
-    from validator.reporters import REPORTERS
 
     path = _registry_path(args)
     shown = _display(path, args.root)
     if not path.exists():
         raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
     try:
-        findings = check_registry(path, shown, args.root)
+        return load_registry(path, shown)
     except UnreadableFile as error:
         raise UsageError(str(error)) from error
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from validator.check import check_loaded
+    from validator.findings import summarize
+    from validator.reporters import REPORTERS
+
+    loaded = _load(args)
+    shown = loaded.path
+    findings = check_loaded(loaded, args.root)
     sys.stdout.write(REPORTERS[args.format](findings))
     summary = summarize(findings)
     if findings:
@@ -251,19 +264,11 @@ def _generate(args: argparse.Namespace) -> int:
     import difflib
 
     from registry.generate import render_all
-    from registry.loading import load_registry
-    from registry.yaml_loader import UnreadableFile
     from validator.check import check_loaded
     from validator.reporters import REPORTERS
 
-    path = _registry_path(args)
-    shown = _display(path, args.root)
-    if not path.exists():
-        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
-    try:
-        loaded = load_registry(path, shown)
-    except UnreadableFile as error:
-        raise UsageError(str(error)) from error
+    loaded = _load(args)
+    shown = loaded.path
     if loaded.registry is None:
         sys.stdout.write(REPORTERS["text"](check_loaded(loaded)))
         print(f"phasegate: {shown} has errors; nothing generated", file=sys.stderr)
@@ -307,17 +312,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
     from canary.settings import settings_from_registry
-    from registry.loading import load_registry
-    from registry.yaml_loader import UnreadableFile
 
-    path = _registry_path(args)
-    shown = _display(path, args.root)
-    if not path.exists():
-        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
-    try:
-        loaded = load_registry(path, shown)
-    except UnreadableFile as error:
-        raise UsageError(str(error)) from error
+    loaded = _load(args)
+    shown = loaded.path
     if loaded.registry is None:
         raise UsageError(f"{shown} has errors; run `phasegate validate`")
     try:

@@ -37,3 +37,25 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
         results.put((index, outcomes, None))
     except Exception as error:  # reported by the test, with the worker's index
         results.put((index, [], f"{type(error).__name__}: {error}"))
+
+
+def deliver_all_at_once(project: str, names: list[str], run_keys: list[str],
+                        timeout: float = 900) -> list[tuple[int, list[Any], str | None]]:
+    """One spawned process per name; for each run key all deliver at the same instant.
+
+    Returns each worker's (index, outcomes, error).
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(names))
+    results = context.Queue()
+    env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
+    workers = [context.Process(target=deliver, args=(
+        i, name, run_keys, barrier, env, project, results)) for i, name in enumerate(names)]
+    for worker in workers:
+        worker.start()
+    collected = [results.get(timeout=timeout) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    return collected

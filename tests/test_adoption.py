@@ -28,6 +28,27 @@ def _run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeou
                           env={**os.environ, **(env or {})})
 
 
+IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def _commit_all(directory: Path) -> None:
+    """Make ``directory`` a git repository with everything in it committed."""
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "snapshot")):
+        done = _run(_tool("git"), *args, cwd=directory, env=IDENTITY)
+        assert done.returncode == 0, done.stderr
+
+
+def _snapshot_of_this_checkout(tmp_path: Path) -> Path:
+    """pre-commit clones hook repositories: a committed copy of this working tree
+    (untracked files too) keeps the test independent of the checkout's git state."""
+    hook_repo = tmp_path / "phasegate"
+    shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
+        ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", ".venv"))
+    _commit_all(hook_repo)
+    return hook_repo
+
+
 @pytest.mark.parametrize("schema,path", [
     ("vendor.github-workflows", ".github/workflows/ci.yml"),
     ("vendor.github-actions", "action.yml"),
@@ -58,25 +79,13 @@ def test_workflow_and_own_hooks_run_validate_and_generate_check():
 @pytest.mark.slow
 def test_pre_commit_try_repo_fails_on_a_drifted_registry(tmp_path: Path):
     """The published hook, installed by pre-commit from this checkout, blocks drift."""
-    git = _tool("git")
     project = tmp_path / "pipeline"
     (project / "registry").mkdir(parents=True)
     drifted = REPO / "examples" / "disabled-still-expected" / "registry" / "processors.yaml"
     shutil.copy(drifted, project / "registry" / "processors.yaml")
-    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    for args in (("init", "-q"), ("add", "."), ("commit", "-qm", "drifted registry")):
-        done = _run(git, *args, cwd=project, env=identity)
-        assert done.returncode == 0, done.stderr
-    # pre-commit clones the hook repository; a committed snapshot of this working
-    # tree (untracked files too) makes the test independent of the checkout's state.
-    hook_repo = tmp_path / "phasegate"
-    shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
-        ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", ".venv"))
-    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "snapshot")):
-        done = _run(git, *args, cwd=hook_repo, env=identity)
-        assert done.returncode == 0, done.stderr
-    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **identity}
+    _commit_all(project)
+    hook_repo = _snapshot_of_this_checkout(tmp_path)
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **IDENTITY}
     failed = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-validate",
                   "--all-files", cwd=project, env=env, timeout=600)
     output = failed.stdout + failed.stderr
@@ -94,19 +103,11 @@ def test_pre_commit_try_repo_fails_on_a_drifted_registry(tmp_path: Path):
 @pytest.mark.slow
 def test_pre_commit_generate_check_hook_fails_on_a_stale_artifact(tmp_path: Path):
     """The second published hook, from a snapshot of this checkout, blocks stale artifacts."""
-    git = _tool("git")
-    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
     project = tmp_path / "pipeline"
     shutil.copytree(REPO / "tests" / "fixtures" / "drifted-repo", project)
-    hook_repo = tmp_path / "phasegate"
-    shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
-        ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", ".venv"))
-    for where in (project, hook_repo):
-        for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "snapshot")):
-            done = _run(git, *args, cwd=where, env=identity)
-            assert done.returncode == 0, done.stderr
-    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **identity}
+    _commit_all(project)
+    hook_repo = _snapshot_of_this_checkout(tmp_path)
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **IDENTITY}
     stale = _run(_tool("pre-commit"), "try-repo", str(hook_repo), "phasegate-generate-check",
                  "--all-files", cwd=project, env=env, timeout=600)
     assert stale.returncode == 1, stale.stdout + stale.stderr

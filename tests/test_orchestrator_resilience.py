@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import statistics
 from collections import Counter
 
@@ -26,20 +24,10 @@ RUN_KEYS = [f"2026-10-{day:02d}" for day in range(1, 31)]  # all before "today":
 
 def test_twenty_processes_at_one_instant_record_all_and_trigger_once(project_id):
     """The five phase 3 processors, each delivered by four processes, for 30 run keys."""
-    from tests.contention_worker import deliver
+    from tests.contention_worker import deliver_all_at_once
 
     subscription = create_trigger_subscription(project_id)
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(20)
-    results = context.Queue()
-    env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
-    workers = [context.Process(target=deliver, args=(
-        i, PHASE3[i % 5], RUN_KEYS, barrier, env, project_id, results)) for i in range(20)]
-    for worker in workers:
-        worker.start()
-    collected = [results.get(timeout=600) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
+    collected = deliver_all_at_once(project_id, [PHASE3[i % 5] for i in range(20)], RUN_KEYS)
     errors = [(index, error) for index, _, error in collected if error]
     assert errors == []
     outcomes = [o for _, worker_outcomes, _ in collected for o in worker_outcomes]
