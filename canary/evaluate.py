@@ -9,7 +9,7 @@ timestamps, and raw class names as keys (aliases resolve them).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from registry.modes import select_mode
 
 COMPLETING = frozenset({"success", "partial"})
-ALERTING = frozenset({"MISSING_RUN", "LATE", "STUCK", "UNKNOWN_NAMES", "STALE_REGISTRY"})
 
 
 @dataclass(frozen=True)
@@ -245,6 +244,3 @@ def _others_report(name: str, history: Mapping[str, Mapping[str, Any] | None],
     """Whether other processors completed on run keys where ``name`` never did."""
     return any(document and completions(document, aliases) for document in history.values())
 
-
-def alerting_checks(checks: Iterable[Check]) -> list[Check]:
-    return [check for check in checks if check.alerting]

@@ -9,7 +9,6 @@ ends with one commit (delivery results and the heartbeat).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -103,6 +102,3 @@ class CanaryStore:
             retry=self.retry, timeout=self.timeout)
         return snapshot.to_dict() if snapshot.exists else None
 
-
-def utc(value: Any) -> dt.datetime | None:
-    return value if isinstance(value, dt.datetime) else None

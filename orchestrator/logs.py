@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import Any, TextIO
 
 CHECKPOINTS = frozenset({
@@ -21,11 +20,9 @@ CHECKPOINTS = frozenset({
 class CheckpointLog:
     """Writes checkpoint lines; the stream is injectable so tests can read them."""
 
-    def __init__(self, stream: TextIO | None = None, project: str | None = None,
-                 clock: Callable[[], Any] | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, project: str | None = None) -> None:
         self.stream = stream
         self.project = project
-        self.clock = clock
 
     def emit(self, checkpoint: str, message: str, *, severity: str = "INFO",
              transition: str = "", run_key: str = "", correlation_id: str | None = None,
@@ -44,8 +41,6 @@ class CheckpointLog:
                 "phasegate_checkpoint": checkpoint,
             },
         }
-        if self.clock is not None:
-            entry["time"] = self.clock().isoformat()
         if correlation_id:
             entry["correlation_id"] = correlation_id
             project = self.project or "-"

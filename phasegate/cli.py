@@ -123,7 +123,7 @@ exit codes:
         description="Read the canary's heartbeat (phasegate_canary/heartbeat): exit 0 when "
                     "the last run is recent, 1 when it is older than --max-age or missing, "
                     "3 when Firestore cannot be read.")
-    heartbeat.add_argument("--max-age", type=_duration, default=dt_timedelta(minutes=45),
+    heartbeat.add_argument("--max-age", type=_duration, default=_duration("45m"),
                            help="such as 45m, 2h (default 45m)")
     heartbeat.add_argument("--project", help="Google Cloud project")
     heartbeat.add_argument("--now", metavar="ISO-8601", type=_moment)
@@ -159,12 +159,6 @@ exit codes:
     test.add_argument("--format", choices=("text", "json"), default="text")
     test.set_defaults(run=_test)
     return parser
-
-
-def dt_timedelta(**kwargs: float) -> object:
-    import datetime as dt
-
-    return dt.timedelta(**kwargs)
 
 
 def _moment(text: str) -> object:

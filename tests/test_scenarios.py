@@ -86,9 +86,9 @@ def test_durations():
     assert parse_duration("90") is None and parse_duration("1 h") is None
 
 
-def test_example_from_the_issue_parses():
+def test_example_from_the_issue_parses(tmp_path):
     path_text = textwrap.dedent("""\
-        registry: ../registry/processors.yaml
+        registry: REGISTRY
         start: 2026-02-09T22:00:00-05:00
         canary_every: 15m
         until: 3d
@@ -103,11 +103,9 @@ def test_example_from_the_issue_parses():
           - {triggered: phase3_to_phase4, run_key: 2026-02-09, between: [0m, 3h]}
           - no_other_alerts
         """)
-    scenario_path = REPO / "scenarios" / "_parse_check.yaml"
-    scenario_path.write_text(path_text)
-    try:
-        scenario = load_scenario(scenario_path)
-    finally:
-        scenario_path.unlink()
+    scenario_path = tmp_path / "example.yaml"
+    scenario_path.write_text(path_text.replace("REGISTRY", str(REPO / "registry" /
+                                                               "processors.yaml")))
+    scenario = load_scenario(scenario_path)
     assert [e.deliver for e in scenario.events] == [True, False]
     assert [e.kind for e in scenario.expect] == ["opens", "triggered", "no_other_alerts"]

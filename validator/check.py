@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry.loading import LoadedRegistry, load_registry
+from registry.loading import LoadedRegistry
 from validator.context import RuleContext
 from validator.findings import Finding
 from validator.rules import LOADING_RULES, REGISTRY_RULES, SOURCE_RULES, checks
@@ -32,11 +32,3 @@ def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
             suppressions.update(ctx.workspace.suppressions)
     return apply_suppressions(sorted(set(findings)), suppressions)
 
-
-def check_registry(path: Path, display_path: str | None = None, root: Path | None = None,
-                   processes: int | None = None) -> list[Finding]:
-    """Findings for the registry at ``path`` (and, with ``root``, its references).
-
-    Raises :class:`registry.yaml_loader.UnreadableFile` when it cannot be read.
-    """
-    return check_loaded(load_registry(path, display_path), root, processes)

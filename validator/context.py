@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from registry.loading import LoadedRegistry
 from registry.models import Mode, Registry, Transition
 from registry.semantics import effective_enablement
-from registry.yaml_loader import LoadProblem, Position
+from registry.yaml_loader import Position
 from validator.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ class RuleContext:
     """
 
     loaded: LoadedRegistry
-    extra_problems: list[LoadProblem] = field(default_factory=list)
     workspace: Workspace | None = None
 
     @property

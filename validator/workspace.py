@@ -58,7 +58,6 @@ class Workspace:
     vocabulary: Vocabulary
     scans: list[FileScan] = field(default_factory=list)
     classes: set[str] = field(default_factory=set)
-    scanned_files: int = 0
     values: list[ReferencedValue] = field(default_factory=list)
     artifacts: list[ArtifactState] = field(default_factory=list)
     unscannable: list[Unscannable] = field(default_factory=list)
@@ -78,7 +77,6 @@ def read_workspace(
         workspace.artifacts.append(ArtifactState(artifact, _read_or_none(root / artifact.path)))
     generated = {artifact.path for artifact in artifacts}
     files = list(_python_files(registry, root, generated, workspace))
-    workspace.scanned_files = len(files)
     _scan_sources(files, root, workspace, processes)
     _read_file_references(registry, root, workspace)
     return workspace

@@ -9,6 +9,6 @@ from validator.findings import Finding
 
 
 def loading_findings(ctx: RuleContext, rule: Rule, kind: str) -> Iterator[Finding]:
-    for problem in (*ctx.loaded.problems, *ctx.extra_problems):
+    for problem in ctx.loaded.problems:
         if problem.kind == kind:
             yield ctx.report(rule, problem.position, problem.message, problem.subject)
