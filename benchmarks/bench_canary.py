@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from canary.evaluate import Settings, run_keys  # noqa: E402
-from canary.run import run_once  # noqa: E402
-from canary.store import CanaryStore  # noqa: E402
+from phasegate.canary.evaluate import Settings, run_keys  # noqa: E402
+from phasegate.canary.run import run_once  # noqa: E402
+from phasegate.canary.store import CanaryStore  # noqa: E402
 from tests.emulators import Emulator, sdk_root  # noqa: E402
 
 

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def canary_http(request: Any) -> tuple[str, int, dict[str, str]]:
     from google.cloud import firestore
 
-    from canary.expectations import load_expectations
-    from canary.run import EXIT_FAILED, run_once
-    from canary.settings import settings_from
-    from canary.store import CanaryStore
+    from phasegate.canary.expectations import load_expectations
+    from phasegate.canary.run import EXIT_FAILED, run_once
+    from phasegate.canary.settings import settings_from
+    from phasegate.canary.store import CanaryStore
 
     settings = settings_from(load_expectations(), ROOT)
     store = CanaryStore(firestore.Client(project=os.environ.get("GOOGLE_CLOUD_PROJECT")))

@@ -15,7 +15,7 @@ from typing import Any
 
 import functions_framework
 
-from orchestrator.core import Orchestrator
+from phasegate.orchestrator.core import Orchestrator
 
 _orchestrator: Orchestrator | None = None
 

@@ -222,8 +222,8 @@ def _load(args: argparse.Namespace) -> Any:
 
     A missing or unreadable file is a usage error (exit 2), with the path.
     """
-    from registry.loading import load_registry
-    from registry.yaml_loader import UnreadableFile
+    from phasegate.registry.loading import load_registry
+    from phasegate.registry.yaml_loader import UnreadableFile
 
     path = _registry_path(args)
     shown = _display(path, args.root)
@@ -236,9 +236,9 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from validator.check import check_loaded
-    from validator.findings import summarize
-    from validator.reporters import REPORTERS
+    from phasegate.validator.check import check_loaded
+    from phasegate.validator.findings import summarize
+    from phasegate.validator.reporters import REPORTERS
 
     loaded = _load(args)
     shown = loaded.path
@@ -257,9 +257,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     import difflib
 
-    from registry.generate import render_all
-    from validator.check import check_loaded
-    from validator.reporters import REPORTERS
+    from phasegate.registry.generate import render_all
+    from phasegate.validator.check import check_loaded
+    from phasegate.validator.reporters import REPORTERS
 
     loaded = _load(args)
     shown = loaded.path
@@ -305,7 +305,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
-    from canary.settings import settings_from_registry
+    from phasegate.canary.settings import settings_from_registry
 
     loaded = _load(args)
     shown = loaded.path
@@ -329,9 +329,9 @@ def _canary_run(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from canary.run import run_once
-    from canary.store import CanaryStore
-    from registry.cron import longest_gap_minutes
+    from phasegate.canary.run import run_once
+    from phasegate.canary.store import CanaryStore
+    from phasegate.registry.cron import longest_gap_minutes
 
     registry, settings = _canary_settings(args)
     store = CanaryStore(_firestore(args.project))
@@ -352,7 +352,7 @@ def _canary_run(args: argparse.Namespace) -> int:
 def _canary_heartbeat(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from canary.store import CanaryStore
+    from phasegate.canary.store import CanaryStore
 
     try:
         beat = CanaryStore(_firestore(args.project), timeout=15).read_heartbeat()
@@ -375,8 +375,8 @@ def _canary_heartbeat(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from canary.explain import explain
-    from canary.store import CanaryStore
+    from phasegate.canary.explain import explain
+    from phasegate.canary.store import CanaryStore
 
     _, settings = _canary_settings(args)
     try:
@@ -402,8 +402,8 @@ def _test(args: argparse.Namespace) -> int:
     import contextlib
     import tempfile
 
-    from scenario import report
-    from scenario.spec import ScenarioError, load_scenario
+    from phasegate.scenario import report
+    from phasegate.scenario.spec import ScenarioError, load_scenario
 
     files: list[Path] = []
     for path in args.paths:
@@ -423,7 +423,7 @@ def _test(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         if not (os.environ.get("FIRESTORE_EMULATOR_HOST")
                 and os.environ.get("PUBSUB_EMULATOR_HOST")):
-            from scenario.emulators import Emulator, sdk_problem, sdk_root
+            from phasegate.scenario.emulators import Emulator, sdk_problem, sdk_root
 
             problem = sdk_problem()
             if problem:
@@ -436,7 +436,7 @@ def _test(args: argparse.Namespace) -> int:
                 emulator = Emulator(kind, sdk).start(logs)
                 stack.callback(emulator.stop)
                 os.environ[variable] = emulator.host
-        from scenario.runner import run_scenario
+        from phasegate.scenario.runner import run_scenario
 
         try:
             results = [run_scenario(scenario) for scenario in scenarios]

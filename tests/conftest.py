@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from registry.loading import load_registry_text
-from validator.check import check_loaded
-from validator.findings import Finding
+from phasegate.registry.loading import load_registry_text
+from phasegate.validator.check import check_loaded
+from phasegate.validator.findings import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_REGISTRY = REPO / "registry" / "processors.yaml"

@@ -18,8 +18,8 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
     try:
         from google.cloud import firestore
 
-        from orchestrator.core import Orchestrator
-        from orchestrator.logs import CheckpointLog
+        from phasegate.orchestrator.core import Orchestrator
+        from phasegate.orchestrator.logs import CheckpointLog
         from tests.orchestrator_helpers import completion, push
 
         orchestrator = Orchestrator("phase3_to_phase4", firestore.Client(project=project),

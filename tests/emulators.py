@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenario.emulators import Emulator, free_port, sdk_problem, sdk_root
+from phasegate.scenario.emulators import Emulator, free_port, sdk_problem, sdk_root
 
 __all__ = ["Emulator", "free_port", "require_sdk", "sdk_root"]
 

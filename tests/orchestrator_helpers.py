@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.core import Orchestrator
-from orchestrator.logs import CheckpointLog
+from phasegate.orchestrator.core import Orchestrator
+from phasegate.orchestrator.logs import CheckpointLog
 
 PHASE3 = ["PlayerGameSummaryProcessor", "TeamOffenseGameSummaryProcessor",
           "TeamDefenseGameSummaryProcessor", "UpcomingPlayerGameContextProcessor",

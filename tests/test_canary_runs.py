@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from canary.evaluate import Settings
-from canary.run import EXIT_ALERTING, EXIT_FAILED, EXIT_OK, run_once
-from canary.store import CanaryStore
+from phasegate.canary.evaluate import Settings
+from phasegate.canary.run import EXIT_ALERTING, EXIT_FAILED, EXIT_OK, run_once
+from phasegate.canary.store import CanaryStore
 from tests.conftest import REPO, run_phasegate
 from tests.http_server import endpoint
 from tests.orchestrator_helpers import firestore_client
@@ -240,7 +240,7 @@ def test_auto_heal_waits_while_a_required_processor_is_missing(project_id):
 
 
 def test_canary_http_entry_answers_with_the_run(project_id, monkeypatch):
-    from canary.main import canary_http
+    from phasegate.canary.main import canary_http
 
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from canary.channels import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION, slack_messages
-from canary.evaluate import Settings, evaluate, run_keys
-from canary.incidents import Notification, plan
+from phasegate.canary.channels import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION, slack_messages
+from phasegate.canary.evaluate import Settings, evaluate, run_keys
+from phasegate.canary.incidents import Notification, plan
 from tests.conftest import REPO
 
 EXPECTED = json.loads((REPO / "canary" / "expected.json").read_text())

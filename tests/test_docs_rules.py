@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from registry.loading import load_registry
+from phasegate.registry.loading import load_registry
 from tests.conftest import REPO, run_phasegate
-from validator.check import check_loaded
-from validator.rules import ALL_RULES
+from phasegate.validator.check import check_loaded
+from phasegate.validator.rules import ALL_RULES
 
 DOC = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
 SECTIONS = {

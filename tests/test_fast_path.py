@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from registry import models, schema_models
-from registry.schema_check import UNDERSTOOD_KEYWORDS, conforms, registry_schema
-from registry.yaml_loader import load_file
+from phasegate.registry import models, schema_models
+from phasegate.registry.schema_check import UNDERSTOOD_KEYWORDS, conforms, registry_schema
+from phasegate.registry.yaml_loader import load_file
 from tests.conftest import REFERENCE_REGISTRY
 
 REFERENCE_DATA = load_file(REFERENCE_REGISTRY).data

@@ -8,11 +8,11 @@ import json
 import shutil
 import sys
 
-from canary.expectations import load_expectations
-from orchestrator import expected_processors
-from orchestrator.expectations import canonical_name, expectation_for, today
-from registry.generate import render_all
-from registry.loading import load_registry
+from phasegate.canary.expectations import load_expectations
+from phasegate.orchestrator import expected_processors
+from phasegate.orchestrator.expectations import canonical_name, expectation_for, today
+from phasegate.registry.generate import render_all
+from phasegate.registry.loading import load_registry
 from tests.conftest import REPO, run_phasegate
 
 EASTERN = dt.timezone(dt.timedelta(hours=-5))
@@ -118,8 +118,8 @@ def test_the_heartbeat_log_line_matches_the_metric_filter():
     import io
     import re
 
-    from canary.evaluate import Settings
-    from canary.run import run_once
+    from phasegate.canary.evaluate import Settings
+    from phasegate.canary.run import run_once
 
     class EmptyStore:
         calls: dict = {}

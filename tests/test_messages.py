@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from orchestrator.expectations import expectation_for, today
-from orchestrator.logs import CheckpointLog
-from orchestrator.messages import Rejected, decode_push, parse_completion
+from phasegate.orchestrator.expectations import expectation_for, today
+from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.orchestrator.messages import Rejected, decode_push, parse_completion
 
 
 def push(payload: bytes | str) -> dict:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from orchestrator import expected_processors as generated
+from phasegate.orchestrator import expected_processors as generated
 from tests.orchestrator_helpers import (
     PHASE3,
     FakeClock,
@@ -164,7 +164,7 @@ def test_malformed_messages_are_stored_and_acknowledged(project_id, event, reaso
 
 
 def test_failing_publish_leaves_trigger_pending_and_redelivery_completes_it(project_id):
-    from orchestrator.core import TriggerPublishFailed
+    from phasegate.orchestrator.core import TriggerPublishFailed
 
     subscription = create_trigger_subscription(project_id)
     real, _ = make_orchestrator(project_id, "phase3_to_phase4")
@@ -206,7 +206,7 @@ def test_pending_trigger_with_expired_lease_is_taken_over(project_id):
     def broken(topic, data, attributes):
         raise ConnectionError("down")
 
-    from orchestrator.core import TriggerPublishFailed
+    from phasegate.orchestrator.core import TriggerPublishFailed
 
     failing, _ = make_orchestrator(project_id, "phase3_to_phase4", clock, publish=broken)
     for i, name in enumerate(PHASE3[:-1]):
@@ -223,7 +223,7 @@ def test_pending_trigger_with_expired_lease_is_taken_over(project_id):
 def test_on_completion_cloud_event_entry_point(project_id, monkeypatch):
     from cloudevents.http import CloudEvent
 
-    import orchestrator.main as main
+    import phasegate.orchestrator.main as main
 
     monkeypatch.setenv("PHASEGATE_TRANSITION", "phase2_to_phase3")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
@@ -237,7 +237,7 @@ def test_on_completion_cloud_event_entry_point(project_id, monkeypatch):
 
 
 def test_missing_transition_setting_is_a_loud_error(monkeypatch):
-    import orchestrator.main as main
+    import phasegate.orchestrator.main as main
 
     monkeypatch.delenv("PHASEGATE_TRANSITION", raising=False)
     monkeypatch.setattr(main, "_orchestrator", None)

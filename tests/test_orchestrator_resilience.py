@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from orchestrator import expected_processors as generated
+from phasegate.orchestrator import expected_processors as generated
 from tests.orchestrator_helpers import (
     PHASE3,
     completion,

@@ -8,9 +8,9 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO
-from validator.findings import Finding, Severity
-from validator.reporters import REPORTERS
-from validator.rules import ALL_RULES
+from phasegate.validator.findings import Finding, Severity
+from phasegate.validator.reporters import REPORTERS
+from phasegate.validator.rules import ALL_RULES
 
 FINDINGS = [
     Finding("registry/processors.yaml", 12, 9, "PG102", "disabled-but-expected",

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from registry.loading import load_registry
+from phasegate.registry.loading import load_registry
 from tests.conftest import REFERENCE_REGISTRY
-from validator.scan import scan_python
-from validator.suppression import find_suppressions
-from validator.vocabulary import build_vocabulary
+from phasegate.validator.scan import scan_python
+from phasegate.validator.suppression import find_suppressions
+from phasegate.validator.vocabulary import build_vocabulary
 
 
 @pytest.fixture(scope="module")

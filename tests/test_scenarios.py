@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from scenario.spec import ScenarioError, load_scenario, parse_duration
+from phasegate.scenario.spec import ScenarioError, load_scenario, parse_duration
 from tests.conftest import REPO, run_phasegate
 
 

@@ -7,8 +7,8 @@ import json
 
 import jsonschema
 
-from registry.schema_export import SCHEMA_PATH, schema_text
-from registry.yaml_loader import load_file
+from phasegate.registry.schema_export import SCHEMA_PATH, schema_text
+from phasegate.registry.yaml_loader import load_file
 from tests.conftest import REFERENCE_REGISTRY
 
 

@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from registry.cron import CronError, longest_gap_minutes
-from registry.loading import load_registry, load_registry_text
-from registry.models import Registry
-from registry.semantics import (
+from phasegate.registry.cron import CronError, longest_gap_minutes
+from phasegate.registry.loading import load_registry, load_registry_text
+from phasegate.registry.models import Registry
+from phasegate.registry.semantics import (
     alias_map,
     digest,
     disabled_causes,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from registry import yaml_loader
-from registry.yaml_loader import Position, UnreadableFile, load_file, load_text
+from phasegate.registry import yaml_loader
+from phasegate.registry.yaml_loader import Position, UnreadableFile, load_file, load_text
 
 
 def test_positions_of_keys_and_values_are_one_based():

@@ -1,0 +1,246 @@
+"""What state a transition is in for one run key: pure, with the time passed in.
+
+States (DESIGN.md): NO_DATA, MISSING_RUN, WAITING, LATE, STUCK, TRIGGERED for
+the transition itself, and UNKNOWN_NAMES and STALE_REGISTRY as warnings that
+can hold at the same time. Old documents are understood: ISO-string
+timestamps, and raw class names as keys (aliases resolve them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from phasegate.registry.modes import select_mode
+
+COMPLETING = frozenset({"success", "partial"})
+
+
+@dataclass(frozen=True)
+class Missing:
+    name: str
+    status: str
+    last_reported: str | None
+
+
+@dataclass(frozen=True)
+class Check:
+    transition: str
+    run_key: str
+    mode: str | None
+    state: str
+    completed: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    alerting: bool = False
+    detail: str = ""
+    quiet: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.transition}/{self.run_key}/{self.state}"
+
+
+@dataclass
+class Settings:
+    """The canary's view of the generated expectations (canary/expected.json)."""
+
+    expectations: Mapping[str, Any]
+    calendar: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.expectations["timezone"])
+
+    @property
+    def canary(self) -> Mapping[str, Any]:
+        result: Mapping[str, Any] = self.expectations["canary"]
+        return result
+
+
+def local_today(now: dt.datetime, zone: ZoneInfo) -> dt.date:
+    return now.astimezone(zone).date()
+
+
+def run_keys(now: dt.datetime, settings: Settings) -> list[str]:
+    """From today - lookback_days through tomorrow, in the registry's timezone."""
+    today = local_today(now, settings.zone)
+    back = int(settings.canary.get("lookback_days", 3))
+    return [(today + dt.timedelta(days=d)).isoformat() for d in range(-back, 2)]
+
+
+def as_time(value: Any) -> dt.datetime | None:
+    """A Firestore timestamp, or an ISO string from an older document, as aware UTC."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
+
+
+def completions(document: Mapping[str, Any], aliases: Mapping[str, str],
+                ) -> dict[str, dt.datetime | None]:
+    """Canonical processor -> completion time, for entries that completed."""
+    found: dict[str, dt.datetime | None] = {}
+    for key, entry in document.items():
+        if key.startswith("_"):
+            continue
+        canonical = aliases.get(key)
+        if canonical is None:
+            continue
+        if isinstance(entry, Mapping):
+            status = entry.get("status")
+            if status is not None and status not in COMPLETING:
+                continue
+            when = as_time(entry.get("completed_at"))
+        elif entry:  # a legacy flag or timestamp
+            when = as_time(entry)
+        else:
+            continue
+        previous = found.get(canonical)
+        found[canonical] = when if previous is None or (when and when < previous) else previous
+    return found
+
+
+def unknown_names(document: Mapping[str, Any], aliases: Mapping[str, str]) -> list[str]:
+    names = set((document.get("_unknown") or {}).keys())
+    names |= {k for k in document if not k.startswith("_") and k not in aliases}
+    return sorted(names)
+
+
+def quiet_reason(run_key: str, settings: Settings) -> str | None:
+    for period in settings.canary.get("quiet_periods") or ():
+        if period["from"] <= run_key <= period["to"]:
+            return str(period["reason"])
+    return None
+
+
+def processor_status(name: str, settings: Settings) -> str:
+    processor = settings.expectations["processors"].get(name)
+    if processor is None:
+        return "not in registry"
+    if not processor["enabled"]:
+        return f"disabled ({processor['disabled_reason']})"
+    return "enabled"
+
+
+def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
+             now: dt.datetime, settings: Settings,
+             history: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[Check]:
+    """Every check for one transition and run key (the state, then any warnings)."""
+    spec = settings.expectations["transitions"][transition]
+    day = dt.date.fromisoformat(run_key)
+    today = local_today(now, settings.zone)
+    whens = {name: mode["when"] for name, mode in spec["modes"].items()}
+    mode = select_mode(whens, day, today)
+    chosen = spec["modes"][mode] if mode is not None else spec
+    expected = frozenset(chosen["expected"])
+    quiet = quiet_reason(run_key, settings)
+    base = {"transition": transition, "run_key": run_key, "mode": mode}
+    if document is None:
+        return [_no_document(base, day, now, settings, quiet)]
+    aliases = settings.expectations["aliases"]
+    done = completions(document, aliases)
+    completed = tuple(sorted(set(done) & expected))
+    missing_names = sorted(expected - set(done))
+    missing = tuple(Missing(name, processor_status(name, settings),
+                            _last_reported(name, history or {}, aliases))
+                    for name in missing_names)
+    checks = [_transition_state(base, spec, document, done, completed, missing, now, quiet,
+                                history or {}, aliases)]
+    unknown = unknown_names(document, aliases)
+    if unknown:
+        checks.append(Check(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
+                            detail=f"names the registry does not know: {', '.join(unknown)}; "
+                                   "they are never counted (a misspelt alias?)"))
+    digest = document.get("_registry_digest")
+    if digest and digest != settings.expectations["registry_digest"]:
+        checks.append(Check(**base, state="STALE_REGISTRY", completed=completed, alerting=True,
+                            detail=f"written by an orchestrator deployed from another registry "
+                                   f"(digest {str(digest)[:12]}, current "
+                                   f"{settings.expectations['registry_digest'][:12]}); redeploy"))
+    return checks
+
+
+def _no_document(base: dict[str, Any], day: dt.date, now: dt.datetime, settings: Settings,
+                 quiet: str | None) -> Check:
+    run_key = day.isoformat()
+    if run_key in settings.calendar:
+        # elapsed hours, not wall-clock hours: convert before adding (DST days are 23 or 25 h)
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=settings.zone).astimezone(dt.UTC)
+        after = dt.timedelta(hours=float(settings.canary.get("missing_run_after_hours", 30)))
+        if now >= midnight + after:
+            return Check(**base, state="MISSING_RUN", alerting=True,
+                         detail=f"the calendar expects a run on {run_key} but no document "
+                                f"exists {after.total_seconds() / 3600:g} hours after its "
+                                "midnight: is the orchestrator being invoked at all?")
+    detail = f"no document (quiet period: {quiet})" if quiet else "no document"
+    return Check(**base, state="NO_DATA", detail=detail, quiet=quiet)
+
+
+def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
+                      document: Mapping[str, Any], done: Mapping[str, dt.datetime | None],
+                      completed: tuple[str, ...], missing: tuple[Missing, ...],
+                      now: dt.datetime, quiet: str | None,
+                      history: Mapping[str, Mapping[str, Any] | None],
+                      aliases: Mapping[str, str]) -> Check:
+    common = {**base, "completed": completed, "missing": missing}
+    if document.get("_triggered"):
+        reason = document.get("_trigger_reason") or "all_complete"
+        detail = f"triggered ({reason})"
+        if reason == "deadline_partial":
+            detail += "; warning: it fired without every expected processor"
+        return Check(**common, state="TRIGGERED", detail=detail)
+    if not missing:
+        times = [done[name] for name in completed if done.get(name)]
+        last = max(times) if times else as_time(document.get("_last_completion_at"))
+        grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
+        if last is not None and now >= last + grace:
+            return Check(**common, state="STUCK", alerting=True,
+                         detail=f"all {len(completed)} expected processors completed by "
+                                f"{last.isoformat()}, but the transition has not fired "
+                                f"{int(grace.total_seconds() // 60)} minutes later")
+        return Check(**common, state="WAITING", detail="complete; within the grace period")
+    first = as_time(document.get("_first_completion_at"))
+    if first is None:
+        known = [t for t in done.values() if t is not None]
+        first = min(known) if known else None
+    deadline = dt.timedelta(minutes=int(spec["deadline_minutes"]))
+    if first is not None and now >= first + deadline:
+        drift = [m.name for m in missing if m.last_reported is None and _others_report(
+            m.name, history, aliases)]
+        detail = f"{len(completed)}/{len(completed) + len(missing)} complete " \
+                 f"{int(deadline.total_seconds() // 60)} minutes after the first completion; " \
+                 f"missing {', '.join(f'{m.name} ({m.status})' for m in missing)}"
+        if drift:
+            silent = len([d for d in history.values() if d])
+            detail += "; " + "; ".join(
+                f"{name} has not reported for {silent} run keys; its upstream may be disabled"
+                for name in drift)
+        if quiet:
+            return Check(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
+                         quiet=quiet)
+        return Check(**common, state="LATE", alerting=True, detail=detail)
+    return Check(**common, state="WAITING",
+                 detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
+                        "the deadline")
+
+
+def _last_reported(name: str, history: Mapping[str, Mapping[str, Any] | None],
+                   aliases: Mapping[str, str]) -> str | None:
+    reported = [run_key for run_key, document in history.items()
+                if document and name in completions(document, aliases)]
+    return max(reported) if reported else None
+
+
+def _others_report(name: str, history: Mapping[str, Mapping[str, Any] | None],
+                   aliases: Mapping[str, str]) -> bool:
+    """Whether other processors completed on run keys where ``name`` never did."""
+    return any(document and completions(document, aliases) for document in history.values())
+

@@ -1,0 +1,75 @@
+"""What to tell whom: incidents open, repeat and resolve only on state changes. Pure.
+
+An incident is one alerting check (``dedup_key`` = transition/run key/state)
+from the run that first saw it until the run that no longer does. It alerts
+when it opens, again every ``renotify_hours`` while open, and once when it
+resolves: one noisy check cannot produce 48 alerts a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.canary.evaluate import Check, as_time
+
+
+@dataclass(frozen=True)
+class Notification:
+    kind: str  # open | renotify | resolve
+    transition: str
+    run_key: str
+    state: str
+    dedup_key: str
+    detail: str
+    missing: tuple[Any, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "transition": self.transition, "run_key": self.run_key,
+                "state": self.state, "dedup_key": self.dedup_key, "detail": self.detail,
+                "missing": [m if isinstance(m, dict) else vars(m) for m in self.missing]}
+
+
+@dataclass
+class Plan:
+    notifications: list[Notification] = field(default_factory=list)
+    expire: list[str] = field(default_factory=list)  # dedup keys closed without a message
+
+
+def incident_id(dedup_key: str) -> str:
+    """A Firestore document id for a dedup key (no slashes)."""
+    return dedup_key.replace("/", "__")
+
+
+def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[Check],
+         now: dt.datetime, renotify_hours: float, window: Iterable[str]) -> Plan:
+    """Notifications for this run, from the open incidents and the current checks."""
+    result = Plan()
+    alerting = {check.dedup_key: check for check in checks if check.alerting}
+    renotify = dt.timedelta(hours=renotify_hours)
+    for key, check in sorted(alerting.items()):
+        incident = open_incidents.get(key)
+        if incident is None:
+            result.notifications.append(_note("open", check))
+            continue
+        last = as_time(incident.get("last_notified_at"))
+        if last is None or now - last >= renotify:
+            result.notifications.append(_note("renotify", check))
+    in_window = set(window)
+    for key, incident in sorted(open_incidents.items()):
+        if key in alerting:
+            continue
+        if incident.get("run_key") not in in_window:
+            result.expire.append(key)
+            continue
+        result.notifications.append(Notification(
+            "resolve", incident["transition"], incident["run_key"], incident["state"], key,
+            f"resolved: {incident['state']} no longer holds"))
+    return result
+
+
+def _note(kind: str, check: Check) -> Notification:
+    return Notification(kind, check.transition, check.run_key, check.state, check.dedup_key,
+                        check.detail, check.missing)

@@ -1,0 +1,256 @@
+"""One canary run: read, evaluate, decide, claim, deliver, record. I/O injected.
+
+Exit codes: 0 the run completed and nothing is alerting; 1 at least one
+incident is open; 3 the canary could not do its job (Firestore unreadable, a
+notification undeliverable), which is itself reported through every channel
+that still works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
+
+from phasegate.canary.channels import Channel, DeliveryFailed, channels_from, send
+from phasegate.canary.evaluate import Check, Settings, evaluate, run_keys
+from phasegate.canary.incidents import Notification, incident_id, plan
+
+EXIT_OK, EXIT_ALERTING, EXIT_FAILED = 0, 1, 3
+
+
+@dataclass
+class Delivery:
+    notification: Notification
+    channel: str
+    delivered: bool
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    now: dt.datetime
+    checks: list[Check] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_FAILED
+        return EXIT_ALERTING if any(c.alerting for c in self.checks) else EXIT_OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "checks": [{
+                "transition": c.transition, "run_key": c.run_key, "mode": c.mode,
+                "state": c.state, "completed": list(c.completed),
+                "missing": [{"name": m.name, "status": m.status,
+                             "last_reported": m.last_reported} for m in c.missing],
+                "alerting": c.alerting, "detail": c.detail,
+            } for c in self.checks],
+            "notifications": [{
+                "kind": d.notification.kind, "transition": d.notification.transition,
+                "run_key": d.notification.run_key, "state": d.notification.state,
+                "dedup_key": d.notification.dedup_key, "channel": d.channel,
+                "delivered": d.delivered, **({"error": d.error} if d.error else {}),
+            } for d in self.deliveries],
+            "errors": self.errors,
+        }
+
+    def as_text(self) -> str:
+        lines = [f"canary run at {self.now.isoformat()}"]
+        for c in self.checks:
+            flag = "ALERT " if c.alerting else "      "
+            lines.append(f"{flag}{c.state:15s} {c.transition} {c.run_key} "
+                         f"[{c.mode or '-'}] {c.detail}")
+        for d in self.deliveries:
+            status = "delivered" if d.delivered else f"NOT delivered ({d.error})"
+            lines.append(f"notify {d.notification.kind:8s} {d.notification.dedup_key} -> "
+                         f"{d.channel}: {status}")
+        lines += [f"error: {e}" for e in self.errors]
+        return "\n".join(lines) + "\n"
+
+
+Heal = Callable[[str, str, dt.datetime], Any]  # transition, run key, now -> Outcome
+
+
+def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool = False,
+             stream: TextIO | None = None, sleep: Callable[[float], None] | None = None,
+             heal: Heal | None = None) -> RunResult:
+    """Evaluate every transition over the lookback window and notify on changes."""
+    import time
+
+    sleep = sleep or time.sleep
+    result = RunResult(now)
+    expectations = settings.expectations
+    pipeline = str(expectations.get("pipeline", ""))
+    channels = channels_from(settings.canary.get("notify") or [])
+    keys = run_keys(now, settings)
+    transitions = sorted(expectations["transitions"])
+    try:
+        documents = store.read_documents(
+            (expectations["transitions"][t]["collection"], k) for t in transitions for k in keys)
+        incidents = store.read_incidents()
+    except Exception as error:  # noqa: BLE001 - fail closed: this is itself an alert
+        message = f"the canary could not read Firestore: {type(error).__name__}: {error}"
+        result.errors.append(message)
+        note = Notification("open", "*", "*", "CANARY_ERROR", "canary/read/CANARY_ERROR",
+                            message)
+        if not dry_run:
+            _deliver(channels, [note], pipeline, result, stream, sleep)
+        result.calls = dict(store.calls)
+        return result
+    for transition in transitions:
+        collection = expectations["transitions"][transition]["collection"]
+        history = {k: documents.get((collection, k)) for k in keys}
+        for key in keys:
+            result.checks.extend(evaluate(transition, key, history[key], now, settings,
+                                          history))
+    if not dry_run:
+        _auto_heal(result, store, settings, now, heal)
+    open_incidents = {key: data for key, (data, _) in incidents.items() if data.get("open")}
+    decided = plan(open_incidents, result.checks, now,
+                   float(settings.canary.get("renotify_hours", 6)), keys)
+    if dry_run:
+        result.deliveries = [Delivery(n, c.name, False, "dry run") for n in
+                             decided.notifications for c in channels]
+        result.calls = dict(store.calls)
+        return result
+    updates = _claim_and_deliver(store, decided.notifications, incidents, channels, pipeline,
+                                 now, result, stream, sleep)
+    for key in decided.expire:
+        updates[incident_id(key)] = {"open": False, "needs_attention": False,
+                                     "closed_at": now, "closed_reason": "left the lookback"}
+    heartbeat = {"at": now, "outcome": "error" if result.errors else (
+        "alerting" if any(c.alerting for c in result.checks) else "ok"),
+        "checks": len(result.checks), "alerting": sum(c.alerting for c in result.checks),
+        "errors": result.errors}
+    try:
+        store.finish(updates, heartbeat)
+    except Exception as error:  # noqa: BLE001 - reported, and the exit code says so
+        result.errors.append(f"the canary could not record its run: {error}")
+    (stream or sys.stdout).write(json.dumps({
+        "severity": "INFO", "message": f"CANARY_HEARTBEAT {heartbeat['outcome']}",
+        "heartbeat": {k: v for k, v in heartbeat.items() if k != "at"},
+        "logging.googleapis.com/labels": {"phasegate_checkpoint": "CANARY_HEARTBEAT"}},
+        default=str) + "\n")
+    result.calls = dict(store.calls)
+    return result
+
+
+def _auto_heal(result: RunResult, store: Any, settings: Settings, now: dt.datetime,
+               heal: Heal | None) -> None:
+    """Opt-in: fire LATE transitions whose required processors are all complete.
+
+    Through the orchestrator's own trigger path (its marker makes it happen
+    exactly once, however many canary runs try).
+    """
+    transitions = settings.expectations["transitions"]
+    for index, check in enumerate(result.checks):
+        if not (check.state == "LATE" and check.alerting
+                and transitions[check.transition].get("auto_heal")):
+            continue
+        if heal is None:
+            heal = _orchestrator_heal(store)
+        try:
+            outcome = heal(check.transition, check.run_key, now)
+        except Exception as error:  # noqa: BLE001 - the LATE alert still goes out
+            result.errors.append(f"auto-heal of {check.dedup_key} failed: {error}")
+            continue
+        if outcome.triggered_now or "ALREADY_TRIGGERED" in outcome.checkpoints:
+            result.checks[index] = replace(
+                check, state="TRIGGERED", alerting=False,
+                detail=f"auto-healed: fired with deadline_partial; {check.detail}")
+
+
+def _orchestrator_heal(store: Any) -> Heal:
+    from phasegate.orchestrator.core import Orchestrator
+
+    def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
+        orchestrator = Orchestrator(transition, store.client, clock=lambda: now)
+        return orchestrator.trigger_partial(dt.date.fromisoformat(run_key), now)
+
+    return heal
+
+
+def _claim_and_deliver(store: Any, notifications: list[Notification],
+                       incidents: Mapping[str, tuple[dict[str, Any], Any]],
+                       channels: list[Channel], pipeline: str, now: dt.datetime,
+                       result: RunResult, stream: TextIO | None,
+                       sleep: Callable[[float], None]) -> dict[str, dict[str, Any]]:
+    """Claim each changed incident, deliver what this run owns, keep what failed."""
+    owned: list[Notification] = []
+    pending: dict[str, dict[str, str]] = {}
+    updates: dict[str, dict[str, Any]] = {}
+    names = [c.name for c in channels]
+    for note in notifications:
+        existing = incidents.get(note.dedup_key)
+        fields: dict[str, Any] = {
+            "dedup_key": note.dedup_key, "transition": note.transition,
+            "run_key": note.run_key, "state": note.state, "detail": note.detail,
+            "last_notified_at": now, "needs_attention": True,
+            "pending": {name: note.kind for name in names},
+        }
+        if note.kind == "open":
+            fields.update(open=True, opened_at=now, notify_count=1)
+        elif note.kind == "resolve":
+            fields.update(open=False, resolved_at=now)
+        seen = existing[1] if existing and note.kind != "open" else None
+        if store.claim(incident_id(note.dedup_key), fields, seen):
+            owned.append(note)
+            pending[note.dedup_key] = dict(fields["pending"])
+    # deliveries that failed on an earlier run: retried once more (claimed the same way)
+    for key, (data, seen) in incidents.items():
+        if key in pending or not data.get("pending"):
+            continue
+        if store.claim(incident_id(key), {"retry_claimed_at": now}, seen):
+            for channel_name, kind in data["pending"].items():
+                note = Notification(kind, data["transition"], data["run_key"], data["state"],
+                                    key, data.get("detail", ""))
+                pending.setdefault(key, {})[channel_name] = kind
+                if note not in owned:
+                    owned.append(note)
+    by_channel = {c.name: c for c in channels}
+    for channel_name in names:
+        batch = [n for n in owned if pending.get(n.dedup_key, {}).get(channel_name) == n.kind]
+        if not batch:
+            continue
+        try:
+            send(by_channel[channel_name], batch, pipeline, stream, sleep)
+        except DeliveryFailed as error:
+            result.errors.append(f"{channel_name} delivery failed: {error}")
+            result.deliveries += [Delivery(n, channel_name, False, str(error)) for n in batch]
+            continue
+        result.deliveries += [Delivery(n, channel_name, True) for n in batch]
+        for note in batch:
+            pending[note.dedup_key].pop(channel_name, None)
+    for key, remaining in pending.items():
+        data = incidents.get(key, ({}, None))[0]
+        is_open = next((n.kind != "resolve" for n in owned if n.dedup_key == key),
+                       bool(data.get("open")))
+        updates[incident_id(key)] = {"pending": remaining,
+                                     "needs_attention": is_open or bool(remaining)}
+    failed = [e for e in result.errors if "delivery failed" in e]
+    if failed:
+        working = [c for c in channels if not any(e.startswith(c.name) for e in failed)]
+        note = Notification("open", "*", "*", "CANARY_ERROR", "canary/notify/CANARY_ERROR",
+                            "; ".join(failed) + " (kept; retried on the next run)")
+        _deliver(working, [note], pipeline, result, stream, sleep)
+    return updates
+
+
+def _deliver(channels: list[Channel], notes: list[Notification], pipeline: str,
+             result: RunResult, stream: TextIO | None,
+             sleep: Callable[[float], None]) -> None:
+    for channel in channels:
+        try:
+            send(channel, notes, pipeline, stream, sleep)
+            result.deliveries += [Delivery(n, channel.name, True) for n in notes]
+        except DeliveryFailed as error:
+            result.deliveries += [Delivery(n, channel.name, False, str(error)) for n in notes]

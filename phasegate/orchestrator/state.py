@@ -1,0 +1,64 @@
+"""What a completion document says: pure functions over its fields.
+
+Completion is set containment (expected is a subset of completed), never a
+count of fields; names the registry does not know are never counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from phasegate.orchestrator import expected_processors as generated
+from phasegate.orchestrator.messages import COMPLETING
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    completed: frozenset[str]
+    missing: tuple[str, ...]  # sorted
+    complete: bool
+    triggered: bool
+    first_completion_at: Any | None  # as stored, or None
+    earliest_completion: dt.datetime | None  # from the entries, for a missing first time
+
+
+def entry_completes(entry: Any) -> bool:
+    return isinstance(entry, Mapping) and entry.get("status") in COMPLETING
+
+
+def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
+             processors: Mapping[str, Any] | None = None) -> Evaluation:
+    """Which expected processors have completed, and whether the transition may fire."""
+    fields = document or {}
+    known = generated.PROCESSORS if processors is None else processors
+    completed = frozenset(
+        name for name, entry in fields.items()
+        if not name.startswith("_") and name in known and entry_completes(entry)
+    )
+    missing = tuple(sorted(expected - completed))
+    times = [e.get("completed_at") for n, e in fields.items()
+             if n in completed and isinstance(e, Mapping)]
+    aware = [t for t in times if isinstance(t, dt.datetime)]
+    return Evaluation(
+        completed=completed,
+        missing=missing,
+        complete=not missing and bool(expected),
+        triggered=bool(fields.get("_triggered")),
+        first_completion_at=fields.get("_first_completion_at"),
+        earliest_completion=min(aware) if aware else None,
+    )
+
+
+def registry_status(name: str, processors: Mapping[str, Any] | None = None) -> str:
+    """How the registry sees a processor, for WAITING lines and alerts."""
+    processor = (generated.PROCESSORS if processors is None else processors).get(name)
+    if processor is None:
+        return "not in registry"
+    if not processor["enabled"]:
+        return f"disabled ({processor['disabled_reason']})"
+    if not processor["per_run_key"]:
+        return "season-level, never reports per run key"
+    return "enabled"

@@ -1,0 +1,258 @@
+"""Render the deploy-time artifacts from the registry: pure text, no I/O.
+
+The orchestrator's Python module and the canary's JSON carry everything the
+runtime needs (expected and required sets, modes, aliases, timing, the
+digest) so neither ever parses YAML or imports pydantic. Output is
+deterministic: sorted keys and names, no timestamps, no machine paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from phasegate.registry import modes
+from phasegate.registry.models import GenerateTarget, Registry, Transition, canonical_data
+from phasegate.registry.semantics import (
+    alias_map,
+    digest,
+    effective_enablement,
+    expected_set,
+    required_set,
+)
+
+DO_NOT_EDIT = "do not edit; run `phasegate generate` after changing the registry"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to the repository root, posix
+    text: str
+
+
+def expectations(registry: Registry) -> dict[str, Any]:
+    """Everything the runtime needs, as plain sorted data."""
+    enabled = effective_enablement(registry)
+
+    def transition_data(transition: Transition) -> dict[str, Any]:
+        return {
+            "from_phase": transition.from_phase,
+            "to_phase": transition.to_phase,
+            "collection": transition.collection,
+            "action": transition.action,
+            "trigger_topic": transition.trigger_topic,
+            "deadline_minutes": transition.deadline_minutes,
+            "grace_minutes": transition.grace_minutes,
+            "auto_heal": transition.auto_heal,
+            "expected": sorted(expected_set(registry, transition, None, enabled)),
+            "required": sorted(required_set(registry, transition, None, enabled)),
+            "modes": {
+                name: {
+                    "when": mode.when,
+                    "expected": sorted(expected_set(registry, transition, mode, enabled)),
+                    "required": sorted(required_set(registry, transition, mode, enabled)),
+                }
+                for name, mode in sorted(transition.modes.items())
+            },
+        }
+
+    return {
+        "pipeline": registry.pipeline,
+        "timezone": registry.timezone,
+        "registry_digest": digest(registry),
+        "aliases": dict(sorted(alias_map(registry).items())),
+        "processors": {
+            name: {
+                "phase": p.phase,
+                "enabled": enabled[name],
+                "per_run_key": p.per_run_key,
+                "disabled_reason": _disabled_reason(registry, name),
+            }
+            for name, p in sorted(registry.processors.items())
+        },
+        "transitions": {
+            name: transition_data(t) for name, t in sorted(registry.transitions.items())
+        },
+    }
+
+
+def _disabled_reason(registry: Registry, name: str) -> str | None:
+    from phasegate.registry.semantics import describe_causes, disabled_causes
+
+    causes = disabled_causes(registry, name)
+    return describe_causes(causes) if causes else None
+
+
+def select_mode_source() -> str:
+    """The source of :func:`registry.modes.select_mode`, to embed verbatim.
+
+    Read from the module's file (it ends with that function) rather than with
+    ``inspect``, whose import alone costs more than the whole check.
+    """
+    text = Path(modes.__file__).read_text(encoding="utf-8")
+    start = text.index("def select_mode(")
+    return text[start:]
+
+
+def render_python(registry: Registry, source: str) -> str:
+    data = expectations(registry)
+    mode_source = select_mode_source()
+    lines = [
+        f"# Generated from {source} by phasegate; {DO_NOT_EDIT}.",
+        f"# Registry digest: {data['registry_digest']}",
+        '"""What the orchestrator expects, per transition: generated from the phasegate registry.',
+        "",
+        "Standard library only, so a Cloud Function cold start stays small.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import datetime as dt",
+        "from collections.abc import Mapping",
+        "",
+        f"REGISTRY_DIGEST = {data['registry_digest']!r}",
+        f"PIPELINE = {data['pipeline']!r}",
+        f"TIMEZONE = {data['timezone']!r}",
+        "",
+        "# Every name a processor may report under -> its canonical name.",
+        f"ALIASES: dict[str, str] = {_literal(data['aliases'])}",
+        "",
+        f"PROCESSORS: dict[str, dict] = {_literal(data['processors'])}",
+        "",
+        f"TRANSITIONS: dict[str, dict] = {_literal(data['transitions'])}",
+        "",
+        "",
+        mode_source.rstrip(),
+        "",
+        "",
+        "def expectations(transition: str, run_key: dt.date, today: dt.date,",
+        "                 ) -> tuple[str | None, frozenset[str], frozenset[str]]:",
+        '    """(mode, expected, required) for a run key, given today in TIMEZONE."""',
+        "    spec = TRANSITIONS[transition]",
+        "    whens = {name: mode['when'] for name, mode in spec['modes'].items()}",
+        "    mode = select_mode(whens, run_key, today)",
+        "    chosen = spec['modes'][mode] if mode is not None else spec",
+        "    return mode, frozenset(chosen['expected']), frozenset(chosen['required'])",
+        "",
+        "",
+        "def canonical_name(reported: str) -> str | None:",
+        '    """The canonical processor name for a reported name, or None when unknown."""',
+        "    return ALIASES.get(reported)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_json(registry: Registry, source: str) -> str:
+    data = expectations(registry)
+    canary = canonical_data(registry)["canary"]
+    document = {
+        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        **data,
+        "canary": canary,
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_scheduler(registry: Registry, source: str) -> str:
+    """A Cloud Scheduler HTTP job that runs the canary on the registry's schedule.
+
+    ``${CANARY_URL}`` and ``${SCHEDULER_SERVICE_ACCOUNT}`` are filled in at deploy
+    time (for example with envsubst); the registry holds no project details.
+    """
+    job = {  # a Cloud Scheduler REST resource: no fields of our own
+        "name": f"phasegate-canary-{registry.pipeline}",
+        "description": f"phasegate canary for {registry.pipeline}; generated from {source} "
+                       f"(registry digest {digest(registry)[:12]}), do not edit",
+        "schedule": registry.canary.schedule,
+        "timeZone": registry.timezone,
+        "attemptDeadline": "300s",
+        "retryConfig": {"retryCount": 0},
+        "httpTarget": {
+            "uri": "${CANARY_URL}",
+            "httpMethod": "POST",
+            "oidcToken": {"serviceAccountEmail": "${SCHEDULER_SERVICE_ACCOUNT}"},
+        },
+    }
+    return json.dumps(job, indent=2, sort_keys=True) + "\n"
+
+
+def render_canary_monitoring(registry: Registry, source: str) -> str:
+    """A log-based metric counting canary heartbeats and a policy alerting on their absence.
+
+    The canary writes one ``CANARY_HEARTBEAT`` log line per run; if none arrives
+    for three schedule intervals (at least 30 minutes), the canary itself is
+    broken or not running, which once went unnoticed for 2.5 months.
+    """
+    from phasegate.registry.cron import CronError, longest_gap_minutes
+
+    try:
+        interval = longest_gap_minutes(registry.canary.schedule)
+    except CronError:
+        interval = 15
+    absent_seconds = max(3 * interval, 30) * 60
+    metric = f"phasegate_canary_heartbeat_{registry.pipeline.replace('-', '_')}"
+    document = {
+        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        "log_metric": {
+            "name": metric,
+            "description": "phasegate canary heartbeats (one per run)",
+            "filter": 'jsonPayload.message =~ "^CANARY_HEARTBEAT"',
+        },
+        "alert_policy": {
+            "displayName": f"phasegate canary for {registry.pipeline} is not running",
+            "combiner": "OR",
+            "conditions": [{
+                "displayName": f"no canary heartbeat for {absent_seconds // 60} minutes",
+                "conditionAbsent": {
+                    "filter": f'metric.type = "logging.googleapis.com/user/{metric}"',
+                    "duration": f"{absent_seconds}s",
+                    "aggregations": [{"alignmentPeriod": "300s",
+                                      "perSeriesAligner": "ALIGN_COUNT"}],
+                },
+            }],
+            "documentation": {
+                "content": "The phasegate canary has not written a heartbeat. Check the "
+                           "Cloud Scheduler job and the canary function's logs; see "
+                           "docs/runbook.md (canary not running).",
+                "mimeType": "text/markdown",
+            },
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+RENDERERS = {"python": render_python, "json": render_json,
+             "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring}
+
+
+def render(registry: Registry, target: GenerateTarget, source: str) -> Artifact:
+    return Artifact(target.path, RENDERERS[target.format](registry, source))
+
+
+def render_all(registry: Registry, source: str) -> list[Artifact]:
+    """Every artifact under ``generate:``, in registry order."""
+    return [render(registry, target, source) for target in registry.generate]
+
+
+def _literal(value: Any, indent: int = 0) -> str:
+    """A Python literal, one entry per line, sorted as given: stable and diff-friendly."""
+    pad = "    " * (indent + 1)
+    end = "    " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = [f"{pad}{key!r}: {_literal(item, indent + 1)}," for key, item in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{end}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "()"
+        inline = "(" + ", ".join(repr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        if len(inline) + len(pad) <= 90 and all(not isinstance(v, dict) for v in value):
+            return inline
+        items = [f"{pad}{_literal(item, indent + 1)}," for item in value]
+        return "(\n" + "\n".join(items) + f"\n{end})"
+    return repr(value)

@@ -1,0 +1,249 @@
+"""The registry format as pydantic models: the one definition of what is valid.
+
+``registry/schema.json`` is exported from these models, so editors, the
+validator's fast path and check-jsonschema all agree; when the fast path
+finds a problem, these models explain it with pydantic's precise errors.
+Models are strict (no coercion of ``"yes"`` to ``True``) and forbid unknown
+fields: a typo must never pass. Checks JSON Schema cannot express live in
+:mod:`registry.constraints`, shared with the fast path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from phasegate.registry import constraints
+from phasegate.registry.constraints import ENV_NAME_PATTERN, NAME_PATTERN
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+PositiveMinutes = Annotated[int, Field(gt=0)]
+TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class _Disableable(_Strict):
+    enabled: bool = Field(True, description="false takes it out of every expected set")
+    disabled_reason: str | None = Field(
+        None, description="why it is disabled; shown in alerts and validator messages"
+    )
+    disabled_on: dt.date | None = Field(None, description="when it was disabled")
+
+
+class Scraper(_Disableable):
+    """A data source at the head of the pipeline."""
+
+
+class Processor(_Disableable):
+    """A processor that reports completion to an orchestrator."""
+
+    phase: Annotated[int, Field(ge=1)]
+    inputs: list[Name] = Field(
+        default_factory=list, description="scrapers or processors it needs; all must be enabled"
+    )
+    aliases: list[Name] = Field(
+        default_factory=list, description="other names it reports under (class or table names)"
+    )
+    per_run_key: bool = Field(
+        True, description="false for season-level processors that never report per run key"
+    )
+
+
+Expectation = Literal["all"] | list[Name]
+ModeWhen = Literal["before_today", "today", "tomorrow", "after_today"]
+
+
+class Mode(_Strict):
+    """Expectations that apply when the run key stands in a relation to today."""
+
+    when: ModeWhen
+    expects: Expectation = "all"
+    required: list[Name] | None = None
+
+
+class Transition(_Strict):
+    """A gate between two phases: which processors must finish first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "trigger"}}, "required": ["action"]},
+            "then": {"required": ["trigger_topic"]},
+        }
+    )
+
+    from_phase: Annotated[int, Field(ge=1)]
+    to_phase: Annotated[int, Field(ge=1)]
+    collection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
+    action: Literal["monitor", "trigger"] = "monitor"
+    trigger_topic: TopicName | None = None
+    expects: Expectation = "all"
+    required: list[Name] | None = None
+    deadline_minutes: PositiveMinutes = 240
+    grace_minutes: PositiveMinutes = 30
+    modes: dict[Name, Mode] = Field(default_factory=dict)
+    auto_heal: bool = Field(
+        False, description="let the canary fire a LATE transition whose required processors "
+                           "are all complete (reason deadline_partial)")
+
+    @model_validator(mode="after")
+    def _trigger_needs_topic(self) -> Transition:
+        _raise_if(constraints.trigger_topic_error(self.action, self.trigger_topic))
+        return self
+
+    @field_validator("modes")
+    @classmethod
+    def _one_mode_per_when(cls, modes: dict[str, Mode]) -> dict[str, Mode]:
+        _raise_if(constraints.modes_when_error({n: m.when for n, m in modes.items()}))
+        return modes
+
+
+class QuietPeriod(_Strict):
+    """Dates on which missing data is expected (a break, the off-season)."""
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    reason: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuietPeriod:
+        _raise_if(constraints.quiet_period_error(self.from_, self.to))
+        return self
+
+
+class UrlFromEnv(_Strict):
+    """A secret URL, named by the environment variable that holds it."""
+
+    url_env: str = Field(
+        description="name of the environment variable holding the URL",
+        json_schema_extra={"pattern": ENV_NAME_PATTERN},
+    )
+
+    @field_validator("url_env")
+    @classmethod
+    def _is_env_name(cls, value: str) -> str:
+        _raise_if(constraints.env_name_error(value))
+        return value
+
+
+class LogChannel(_Strict):
+    """Structured JSON log lines; needs no configuration."""
+
+
+class Notify(_Strict):
+    """One notification channel: exactly one of slack, webhook or log."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    slack: UrlFromEnv | None = None
+    webhook: UrlFromEnv | None = None
+    log: LogChannel | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Notify:
+        chosen = [n for n in constraints.NOTIFY_CHANNELS if getattr(self, n) is not None]
+        _raise_if(constraints.notify_error(chosen))
+        return self
+
+
+class Canary(_Strict):
+    """How the runtime canary checks documents and whom it tells."""
+
+    schedule: str = Field("*/15 * * * *", description="cron expression of the canary runs")
+    lookback_days: Annotated[int, Field(ge=0, le=60)] = 3
+    renotify_hours: Annotated[float, Field(gt=0)] = 6
+    quiet_periods: list[QuietPeriod] = Field(default_factory=list)
+    calendar: str | None = Field(None, description="file of run keys on which a run is expected")
+    missing_run_after_hours: Annotated[float, Field(gt=0)] = 30
+    notify: list[Notify] = Field(default_factory=list)
+
+
+class FileReference(_Strict):
+    """Names held in a YAML or JSON file, found by a dotted select path."""
+
+    path: str
+    select: str = Field(description="dotted path; * matches every key or list item")
+    kind: Literal["scraper", "processor"]
+
+
+class References(_Strict):
+    """Where else names live; the validator checks them."""
+
+    code: list[str] = Field(default_factory=list, description="Python source paths to scan")
+    files: list[FileReference] = Field(default_factory=list)
+
+
+class GenerateTarget(_Strict):
+    """A deploy-time artifact generated from the registry."""
+
+    path: str
+    format: Literal["python", "json", "cloud-scheduler", "canary-monitoring"] = Field(
+        description="python: the orchestrator's module; json: the canary's expectations; "
+                    "cloud-scheduler: the canary's Cloud Scheduler job; canary-monitoring: a "
+                    "log-based metric and an alert policy for an absent canary heartbeat")
+
+
+class Registry(_Strict):
+    """The single source of truth for a pipeline's phases."""
+
+    model_config = ConfigDict(title="phasegate registry")
+
+    version: Literal[1]
+    pipeline: Annotated[str, StringConstraints(min_length=1)]
+    timezone: str = Field(description="IANA zone of run keys and of 'today'")
+    scrapers: dict[Name, Scraper] = Field(default_factory=dict)
+    processors: dict[Name, Processor]
+    transitions: dict[Name, Transition] = Field(default_factory=dict)
+    canary: Canary = Field(default_factory=Canary)
+    references: References = Field(default_factory=References)
+    generate: list[GenerateTarget] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # Literal[1] would accept True, which equals 1
+            raise ValueError(f"version must be the number 1, not {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _raise_if(constraints.timezone_error(value))
+        return value
+
+
+def _raise_if(error: str | None) -> None:
+    if error is not None:
+        raise ValueError(error)
+
+
+def _close_pattern_properties(node: Any) -> None:
+    """Mappings keyed by names accept no other keys, as the models enforce."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _close_pattern_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_properties(value)
+
+
+def export_schema() -> dict[str, Any]:
+    """The JSON Schema of the registry, as checked in at registry/schema.json."""
+    schema = Registry.model_json_schema(by_alias=True)
+    _close_pattern_properties(schema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://phasegate.dev/schema/registry-v1.json"
+    return schema

@@ -1,0 +1,155 @@
+"""What a registry means: enablement, expected sets and the content digest.
+
+Pure functions over a validated :class:`~registry.models.Registry`; the
+validator, the generator and the tests all use these, so "expected" has one
+definition everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from phasegate.registry.models import Mode, Registry, Transition, canonical_data
+
+
+@dataclass(frozen=True)
+class DisabledCause:
+    """Why a name is not effectively enabled: the entry switched off, and its path."""
+
+    name: str
+    kind: str  # "scraper" or "processor"
+    reason: str | None
+    disabled_on: str | None
+    chain: tuple[str, ...]  # from the name asked about down to ``name``
+
+
+def effective_enablement(registry: Registry) -> dict[str, bool]:
+    """Every scraper's and processor's effective enablement.
+
+    A processor is effectively enabled when its own flag is true and every
+    input is effectively enabled. Unknown inputs and inputs in a cycle do not
+    disable anything here: PG101 and PG111 report those on their own.
+    """
+    result: dict[str, bool] = {name: s.enabled for name, s in registry.scrapers.items()}
+    visiting: set[str] = set()
+
+    def resolve(name: str) -> bool:
+        if name in result:
+            return result[name]
+        processor = registry.processors.get(name)
+        if processor is None or name in visiting:
+            return True
+        visiting.add(name)
+        enabled = processor.enabled and all(resolve(i) for i in processor.inputs)
+        visiting.discard(name)
+        result[name] = enabled
+        return enabled
+
+    for name in registry.processors:
+        resolve(name)
+    return result
+
+
+def disabled_causes(registry: Registry, name: str) -> list[DisabledCause]:
+    """The entries switched off by their own flag that disable ``name``.
+
+    The walk continues upstream past a disabled processor, so a processor
+    switched off because its scraper was retired names the scraper too.
+    """
+    found: list[DisabledCause] = []
+    seen: set[str] = set()
+
+    def walk(current: str, chain: tuple[str, ...]) -> None:
+        if current in seen:
+            return
+        seen.add(current)
+        entry = registry.scrapers.get(current) or registry.processors.get(current)
+        if entry is None:
+            return
+        if not entry.enabled:
+            kind = "scraper" if current in registry.scrapers else "processor"
+            on = entry.disabled_on.isoformat() if entry.disabled_on else None
+            found.append(DisabledCause(current, kind, entry.disabled_reason, on, chain))
+        processor = registry.processors.get(current)
+        for upstream in processor.inputs if processor else ():
+            walk(upstream, (*chain, upstream))
+
+    walk(name, (name,))
+    return found
+
+
+def describe_causes(causes: Iterable[DisabledCause]) -> str:
+    """Human words for why something is disabled, for validator and canary messages."""
+    parts = []
+    for cause in causes:
+        detail = ", ".join(
+            bit for bit in (cause.reason, f"since {cause.disabled_on}" if cause.disabled_on else "")
+            if bit
+        )
+        via = f" (via {' -> '.join(cause.chain)})" if len(cause.chain) > 2 else ""
+        parts.append(f"{cause.kind} {cause.name} is disabled{f': {detail}' if detail else ''}{via}")
+    return "; ".join(parts) or "it is disabled"
+
+
+def auto_expected(registry: Registry, phase: int, enabled: Mapping[str, bool]) -> frozenset[str]:
+    """What ``expects: all`` means: enabled, per-run-key processors of ``phase``."""
+    return frozenset(
+        name for name, p in registry.processors.items()
+        if p.phase == phase and p.per_run_key and enabled.get(name, False)
+    )
+
+
+def expected_set(
+    registry: Registry,
+    transition: Transition,
+    mode: Mode | None = None,
+    enabled: Mapping[str, bool] | None = None,
+) -> frozenset[str]:
+    """The processors a transition (or one of its modes) waits for."""
+    enabled = effective_enablement(registry) if enabled is None else enabled
+    expects = mode.expects if mode is not None else transition.expects
+    if expects == "all":
+        return auto_expected(registry, transition.from_phase, enabled)
+    return frozenset(expects)
+
+
+def required_set(
+    registry: Registry,
+    transition: Transition,
+    mode: Mode | None = None,
+    enabled: Mapping[str, bool] | None = None,
+) -> frozenset[str]:
+    """The processors without which a deadline-partial trigger must not happen."""
+    required = mode.required if mode is not None else transition.required
+    if required is None:
+        return expected_set(registry, transition, mode, enabled)
+    return frozenset(required)
+
+
+def alias_map(registry: Registry) -> dict[str, str]:
+    """Every name a processor may report under, mapped to its canonical name."""
+    names = {name: name for name in registry.processors}
+    for name, processor in registry.processors.items():
+        for alias in processor.aliases:
+            names.setdefault(alias, name)
+    return names
+
+
+def canonical_json(registry: Registry) -> str:
+    """The registry as canonical JSON: defaults filled in, keys sorted, no spaces.
+
+    Two registries that mean the same (comments, ordering, spelled-out
+    defaults aside) have the same canonical JSON and so the same digest.
+    """
+    import json  # only generation and the digest need it; validate starts faster without
+
+    data = canonical_data(registry)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(registry: Registry) -> str:
+    """sha256 of the canonical JSON, as stamped on artifacts and documents."""
+    import hashlib
+
+    return hashlib.sha256(canonical_json(registry).encode("utf-8")).hexdigest()

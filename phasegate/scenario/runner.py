@@ -1,0 +1,253 @@
+"""Run a scenario: simulated time through the real orchestrator and canary code.
+
+Messages go through ``Orchestrator.handle_push`` (what ``on_completion``
+runs) against the Firestore and Pub/Sub emulators, the canary runs at the
+start and every ``canary_every`` through ``run_once``, and every clock in
+that code is the simulation's. Each scenario gets its own project id, so
+nothing one scenario writes is seen by another.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import types
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phasegate.scenario.spec import Expectation, Scenario, ScenarioError, format_duration
+
+
+@dataclass
+class Happening:
+    at: dt.timedelta
+    kind: str  # open | renotify | resolve | triggered | publish_failed
+    key: str  # dedup key, or transition/run_key for triggers
+    detail: str = ""
+
+
+@dataclass
+class ExpectationResult:
+    expectation: Expectation
+    passed: bool
+    happened_at: dt.timedelta | None
+    message: str
+
+    @property
+    def detection(self) -> dt.timedelta | None:
+        e = self.expectation
+        if self.happened_at is None or e.detectable_at is None:
+            return None
+        return self.happened_at - e.detectable_at
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    results: list[ExpectationResult] = field(default_factory=list)
+    happenings: list[Happening] = field(default_factory=list)
+    unaccounted: list[Happening] = field(default_factory=list)
+    canary_runs: int = 0
+    deliveries: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def alerts(self) -> list[Happening]:
+        return [h for h in self.happenings if h.kind == "open"]
+
+
+def _registry(scenario: Scenario) -> tuple[Any, str, Path]:
+    from phasegate.registry.loading import load_registry, load_registry_text
+    from phasegate.validator.check import check_loaded
+
+    if isinstance(scenario.registry, Path):
+        loaded = load_registry(scenario.registry, scenario.registry.name)
+        root = scenario.registry.parent.parent
+        source = scenario.registry.name
+    else:
+        import yaml
+
+        loaded = load_registry_text(yaml.safe_dump(scenario.registry, sort_keys=False),
+                                    f"{scenario.path.name} (inline registry)")
+        root = scenario.path.parent
+        source = "inline registry"
+    if loaded.registry is None:
+        findings = check_loaded(loaded)
+        first = findings[0].message if findings else "invalid"
+        raise ScenarioError(str(scenario.path), 1, 1, f"the scenario's registry is invalid: "
+                            f"{first}")
+    return loaded.registry, source, root
+
+
+def _generated_module(registry: Any, source: str) -> types.ModuleType:
+    from phasegate.registry.generate import render_python
+
+    module = types.ModuleType(f"phasegate_scenario_{uuid.uuid4().hex}")
+    exec(compile(render_python(registry, source), source, "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def _push(payload: dict[str, Any], message_id: str) -> dict[str, Any]:
+    data = base64.b64encode(json.dumps(payload).encode()).decode()
+    return {"message": {"data": data, "messageId": message_id}, "subscription": "scenario"}
+
+
+def run_scenario(scenario: Scenario) -> ScenarioResult:
+    from google.cloud import firestore, pubsub_v1
+
+    from phasegate.canary.evaluate import Settings
+    from phasegate.canary.run import run_once
+    from phasegate.canary.settings import read_calendar
+    from phasegate.canary.store import CanaryStore
+    from phasegate.orchestrator.core import Orchestrator, TriggerPublishFailed
+    from phasegate.orchestrator.logs import CheckpointLog
+    from phasegate.registry.generate import render_json
+
+    registry, source, root = _registry(scenario)
+    module = _generated_module(registry, source)
+    expectations = json.loads(render_json(registry, source))
+    expectations["canary"]["notify"] = [{"log": {}}]
+    calendar = set(scenario.calendar)
+    if registry.canary.calendar:
+        calendar |= read_calendar(root / registry.canary.calendar)
+    settings = Settings(expectations, frozenset(calendar))
+    project = f"scenario-{uuid.uuid4().hex[:12]}"
+    client = firestore.Client(project=project)
+    publisher = pubsub_v1.PublisherClient()
+    for spec in module.TRANSITIONS.values():
+        if spec["action"] == "trigger":
+            publisher.create_topic(name=publisher.topic_path(project, spec["trigger_topic"]))
+    now = scenario.start
+
+    def clock() -> dt.datetime:
+        return now
+
+    def failing_publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
+        raise ConnectionError(f"publishing to {topic} fails in this scenario")
+
+    publish = failing_publish if scenario.trigger_publish == "failing" else None
+    orchestrators = {name: Orchestrator(name, client, clock=clock, project=project,
+                                        log=CheckpointLog(io.StringIO()), expectations=module,
+                                        publish=publish)
+                     for name in module.TRANSITIONS}
+    result = ScenarioResult(scenario)
+
+    def heal(transition: str, run_key: str, at: dt.datetime) -> Any:
+        outcome = orchestrators[transition].trigger_partial(dt.date.fromisoformat(run_key), at)
+        if outcome.triggered_now:
+            result.happenings.append(Happening(at - scenario.start, "triggered",
+                                               f"{transition}/{run_key}", "deadline_partial"))
+        return outcome
+
+    ticks = []
+    offset = dt.timedelta()
+    while offset <= scenario.until:
+        ticks.append((offset, 1, None))
+        offset += scenario.canary_every
+    timeline = sorted([(e.at, 0, e) for e in scenario.events if e.at <= scenario.until]
+                      + ticks, key=lambda item: (item[0], item[1]))
+    for index, (offset, _order, event) in enumerate(timeline):
+        now = scenario.start + offset
+        if event is None:
+            run = run_once(CanaryStore(client), settings, now, stream=io.StringIO(),
+                           sleep=lambda seconds: None, heal=heal)
+            result.canary_runs += 1
+            for delivery in run.deliveries:
+                note = delivery.notification
+                result.happenings.append(Happening(offset, note.kind, note.dedup_key,
+                                                   note.detail))
+            continue
+        if not event.deliver:
+            continue
+        if event.prewrite:
+            _prewrite(client, module, event, now)
+            continue
+        for transition in _targets(event, module):
+            message_id = event.message_id or f"e{index}-{transition}"
+            try:
+                outcome = orchestrators[transition].handle_push(_push(event.payload, message_id))
+            except TriggerPublishFailed as error:
+                result.happenings.append(Happening(offset, "publish_failed",
+                                                   f"{transition}/{event.payload.get('game_date')}",
+                                                   str(error)))
+                continue
+            result.deliveries += 1
+            if outcome.triggered_now:
+                result.happenings.append(Happening(offset, "triggered",
+                                                   f"{transition}/{outcome.run_key}"))
+    _judge(result)
+    return result
+
+
+def _prewrite(client: Any, module: types.ModuleType, event: Any, now: dt.datetime) -> None:
+    """Another writer records a processor's key directly (it happened: failure story 4)."""
+    payload = event.payload
+    canonical = module.ALIASES.get(str(payload.get("processor_name")),
+                                   payload.get("processor_name"))
+    run_key = str(payload.get("game_date") or payload.get("run_key"))
+    for transition in _targets(event, module):
+        collection = module.TRANSITIONS[transition]["collection"]
+        client.collection(collection).document(run_key).set(
+            {canonical: {"status": payload.get("status", "success"), "completed_at": now}},
+            merge=True)
+
+
+def _targets(event: Any, module: types.ModuleType) -> list[str]:
+    """Which transition's function receives a message: by the processor's phase."""
+    if event.transition:
+        return [event.transition]
+    canonical = module.ALIASES.get(str(event.payload.get("processor_name")))
+    transitions = module.TRANSITIONS
+    if canonical is not None:
+        phase = module.PROCESSORS[canonical]["phase"]
+        matching = [t for t, spec in transitions.items() if spec["from_phase"] == phase]
+        if matching:
+            return matching
+    lowest = min(spec["from_phase"] for spec in transitions.values())
+    return [t for t, spec in transitions.items() if spec["from_phase"] == lowest]
+
+
+def _judge(result: ScenarioResult) -> None:
+    accounted: set[str] = set()
+    for expectation in result.scenario.expect:
+        if expectation.kind == "no_other_alerts":
+            continue
+        if expectation.kind == "triggered":
+            key = f"{expectation.transition}/{expectation.run_key}"
+            found = [h for h in result.happenings if h.kind == "triggered" and h.key == key]
+        else:
+            key = f"{expectation.transition}/{expectation.run_key}/{expectation.state}"
+            kind = "open" if expectation.kind == "opens" else "resolve"
+            found = [h for h in result.happenings if h.kind == kind and h.key == key]
+            accounted.add(key)
+        result.results.append(_within(expectation, found))
+    result.unaccounted = [h for h in result.alerts if h.key not in accounted]
+    for expectation in result.scenario.expect:
+        if expectation.kind == "no_other_alerts":
+            names = ", ".join(f"{h.key} at {format_duration(h.at)}" for h in result.unaccounted)
+            result.results.append(ExpectationResult(
+                expectation, not result.unaccounted, None,
+                "no other alert" if not result.unaccounted else f"other alerts: {names}"))
+
+
+def _within(expectation: Expectation, found: list[Happening]) -> ExpectationResult:
+    if not found:
+        return ExpectationResult(expectation, False, None, "never happened")
+    first = found[0]
+    if expectation.between is None:
+        return ExpectationResult(expectation, True, first.at,
+                                 f"at {format_duration(first.at)}")
+    low, high = expectation.between
+    inside = [h for h in found if low <= h.at <= high]
+    if inside:
+        return ExpectationResult(expectation, True, inside[0].at,
+                                 f"at {format_duration(inside[0].at)}")
+    return ExpectationResult(expectation, False, first.at,
+                             f"at {format_duration(first.at)}, outside the window")

@@ -1,0 +1,231 @@
+"""Read a scenario file: checked field by field, every error with file, line and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phasegate.registry.yaml_loader import Positions, UnreadableFile, load_file
+
+_DURATION = re.compile(r"(\d+)(d|h|m|s)")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+STATES = ("MISSING_RUN", "LATE", "STUCK", "UNKNOWN_NAMES", "STALE_REGISTRY", "CANARY_ERROR")
+
+
+class ScenarioError(Exception):
+    """A malformed scenario: ``path:line:col: message``."""
+
+    def __init__(self, path: str, line: int, column: int, message: str) -> None:
+        super().__init__(f"{path}:{line}:{column}: {message}")
+        self.path, self.line, self.column, self.message = path, line, column, message
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.timedelta
+    payload: dict[str, Any]
+    deliver: bool = True
+    transition: str | None = None
+    message_id: str | None = None
+    prewrite: bool = False  # a second writer records the key outside the orchestrator
+
+
+@dataclass(frozen=True)
+class Expectation:
+    kind: str  # opens | resolves | triggered | no_other_alerts
+    state: str = ""
+    transition: str = ""
+    run_key: str = ""
+    between: tuple[dt.timedelta, dt.timedelta] | None = None
+    detectable_at: dt.timedelta | None = None
+    line: int = 0
+
+    def describe(self) -> str:
+        if self.kind == "no_other_alerts":
+            return "no_other_alerts"
+        what = f"{self.kind} {self.state}" if self.kind != "triggered" else "triggered"
+        window = (f" between {format_duration(self.between[0])} and "
+                  f"{format_duration(self.between[1])}" if self.between else "")
+        return f"{what} {self.transition} {self.run_key}{window}"
+
+
+@dataclass
+class Scenario:
+    path: Path
+    registry: Path | dict[str, Any]
+    start: dt.datetime
+    canary_every: dt.timedelta
+    until: dt.timedelta
+    events: list[Event] = field(default_factory=list)
+    expect: list[Expectation] = field(default_factory=list)
+    calendar: frozenset[str] = frozenset()
+    trigger_publish: str = "ok"
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def parse_duration(text: Any) -> dt.timedelta | None:
+    if not isinstance(text, str) or not text or _DURATION.sub("", text) != "":
+        return None
+    total = dt.timedelta()
+    for amount, unit in _DURATION.findall(text):
+        total += dt.timedelta(**{_UNITS[unit]: int(amount)})
+    return total
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    if seconds or not parts:
+        parts.append(f"{seconds}s")
+    return "".join(parts)
+
+
+class _Reader:
+    def __init__(self, path: Path, positions: Positions) -> None:
+        self.path, self.positions = path, positions
+
+    def fail(self, where: tuple[Any, ...], message: str, key: bool = False) -> ScenarioError:
+        position = self.positions.of(where, key=key)
+        return ScenarioError(str(self.path), position.line, position.column, message)
+
+    def mapping(self, value: Any, where: tuple[Any, ...], allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "expected a mapping")
+        for key in value:
+            if key not in allowed:
+                raise self.fail((*where, key), f"unknown field {key!r} (allowed: "
+                                f"{', '.join(sorted(allowed))})", key=True)
+        return value
+
+    def duration(self, value: Any, where: tuple[Any, ...]) -> dt.timedelta:
+        parsed = parse_duration(value)
+        if parsed is None:
+            raise self.fail(where, f"{value!r} is not a duration such as 15m, 4h30m or 1d1h")
+        return parsed
+
+    def text(self, value: Any, where: tuple[Any, ...], what: str) -> str:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if not isinstance(value, str) or not value:
+            raise self.fail(where, f"{what} must be a non-empty string")
+        return value
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        document = load_file(path, str(path))
+    except UnreadableFile as error:
+        raise ScenarioError(str(path), 1, 1, str(error)) from error
+    if document.problems:
+        problem = document.problems[0]
+        raise ScenarioError(str(path), problem.position.line, problem.position.column,
+                            problem.message)
+    read = _Reader(path, document.positions)
+    top = read.mapping(document.data, (), {"registry", "start", "canary_every", "until",
+                                          "events", "expect", "calendar", "trigger_publish",
+                                          "description"})
+    for required in ("registry", "start", "until"):
+        if required not in top:
+            raise read.fail((), f"missing required field {required!r}")
+    registry = top["registry"]
+    if isinstance(registry, str):
+        registry_source: Path | dict[str, Any] = (path.parent / registry).resolve()
+        if not registry_source.is_file():
+            raise read.fail(("registry",), f"registry file {registry!r} does not exist")
+    elif isinstance(registry, dict):
+        registry_source = registry
+    else:
+        raise read.fail(("registry",), "registry must be a path or an inline registry mapping")
+    start = top["start"]
+    if isinstance(start, str):
+        try:
+            start = dt.datetime.fromisoformat(start)
+        except ValueError:
+            start = None
+    if not isinstance(start, dt.datetime) or start.tzinfo is None:
+        raise read.fail(("start",), "start must be a date and time with a UTC offset, such as "
+                        "2026-02-09T22:00:00-05:00")
+    trigger_publish = top.get("trigger_publish", "ok")
+    if trigger_publish not in ("ok", "failing"):
+        raise read.fail(("trigger_publish",), "trigger_publish is ok or failing")
+    calendar = top.get("calendar") or []
+    if not isinstance(calendar, list):
+        raise read.fail(("calendar",), "calendar is a list of run keys")
+    scenario = Scenario(
+        path=path, registry=registry_source, start=start,
+        canary_every=read.duration(top.get("canary_every", "15m"), ("canary_every",)),
+        until=read.duration(top["until"], ("until",)),
+        calendar=frozenset(read.text(d, ("calendar", i), "a calendar entry")
+                           for i, d in enumerate(calendar)),
+        trigger_publish=trigger_publish,
+        description=str(top.get("description", "")),
+    )
+    for index, raw in enumerate(top.get("events") or []):
+        scenario.events.append(_event(read, raw, ("events", index)))
+    if not isinstance(top.get("expect") or [], list):
+        raise read.fail(("expect",), "expect is a list")
+    for index, raw in enumerate(top.get("expect") or []):
+        scenario.expect.append(_expectation(read, raw, ("expect", index)))
+    return scenario
+
+
+def _event(read: _Reader, raw: Any, where: tuple[Any, ...]) -> Event:
+    item = read.mapping(raw, where, {"at", "publish", "prewrite", "deliver", "transition",
+                                     "message_id"})
+    kinds = [k for k in ("publish", "prewrite") if k in item]
+    if "at" not in item or len(kinds) != 1:
+        raise read.fail(where, "an event needs 'at' and one of 'publish' or 'prewrite'")
+    payload = read.mapping(item[kinds[0]], (*where, kinds[0]), {
+        "processor_name", "game_date", "run_key", "status", "correlation_id", "execution_id",
+        "record_count", "output_table", "timestamp"})
+    payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in payload.items()}
+    deliver = item.get("deliver", True)
+    if not isinstance(deliver, bool):
+        raise read.fail((*where, "deliver"), "deliver is true or false")
+    return Event(read.duration(item["at"], (*where, "at")), payload, deliver,
+                 item.get("transition"), item.get("message_id"), kinds[0] == "prewrite")
+
+
+def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> Expectation:
+    line = read.positions.of(where).line
+    if raw == "no_other_alerts":
+        return Expectation("no_other_alerts", line=line)
+    item = read.mapping(raw, where, {"opens", "resolves", "triggered", "transition", "run_key",
+                                     "between", "detectable_at"})
+    kinds = [k for k in ("opens", "resolves", "triggered") if k in item]
+    if len(kinds) != 1:
+        raise read.fail(where, "an expectation names one of opens, resolves, triggered (or is "
+                        "no_other_alerts)")
+    kind = kinds[0]
+    between = item.get("between")
+    window = None
+    if between is not None:
+        if not isinstance(between, list) or len(between) != 2:
+            raise read.fail((*where, "between"), "between is [earliest, latest]")
+        window = (read.duration(between[0], (*where, "between", 0)),
+                  read.duration(between[1], (*where, "between", 1)))
+    if kind == "triggered":
+        transition = read.text(item["triggered"], (*where, "triggered"), "triggered")
+        state = ""
+    else:
+        state = read.text(item[kind], (*where, kind), kind)
+        if state not in STATES:
+            raise read.fail((*where, kind), f"{state!r} is not an alerting state "
+                            f"({', '.join(STATES)})")
+        transition = read.text(item.get("transition"), (*where, "transition"), "transition")
+    run_key = read.text(item.get("run_key"), (*where, "run_key"), "run_key")
+    detectable = item.get("detectable_at")
+    return Expectation(kind, state, transition, run_key, window,
+                       read.duration(detectable, (*where, "detectable_at"))
+                       if detectable is not None else None, line)

@@ -1,0 +1,151 @@
+"""What a rule sees: the loaded registry, its positions, and derived facts."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from phasegate.registry.loading import LoadedRegistry
+from phasegate.registry.models import Mode, Registry, Transition
+from phasegate.registry.semantics import effective_enablement
+from phasegate.registry.yaml_loader import Position
+from phasegate.validator.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from phasegate.validator.workspace import Workspace
+
+PathKey = tuple[Hashable, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's stable identity, shared by its checks, docs and SARIF output."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """One place where the registry names a processor or scraper."""
+
+    name: str
+    where: PathKey
+    transition: str
+    field: str  # expects, required, modes.<mode>.expects, modes.<mode>.required
+    mode: str | None = None
+
+
+@dataclass
+class RuleContext:
+    """Everything a rule needs; rules yield findings and do no I/O.
+
+    ``workspace`` holds what was read outside the registry (sources,
+    referenced files, generated artifacts) for the PG2xx rules; it is None
+    when the registry itself is invalid.
+    """
+
+    loaded: LoadedRegistry
+    workspace: Workspace | None = None
+
+    @property
+    def path(self) -> str:
+        return self.loaded.path
+
+    @property
+    def registry(self) -> Registry:
+        assert self.loaded.registry is not None, "semantic rules run only on a valid registry"
+        return self.loaded.registry
+
+    @cached_property
+    def enabled(self) -> dict[str, bool]:
+        return effective_enablement(self.registry)
+
+    def at(self, where: PathKey, *, key: bool = False) -> Position:
+        return self.loaded.positions.of(where, key=key)
+
+    def report(
+        self, rule: Rule, where: PathKey | Position, message: str, subject: str = "",
+        *, key: bool = False,
+    ) -> Finding:
+        position = where if isinstance(where, Position) else self.at(where, key=key)
+        return Finding(
+            self.path, position.line, position.column, rule.code, rule.name, rule.severity,
+            message, subject,
+        )
+
+    def report_file(
+        self, rule: Rule, path: str, line: int, column: int, message: str, subject: str = "",
+    ) -> Finding:
+        """A finding in a file other than the registry."""
+        return Finding(path, line, column, rule.code, rule.name, rule.severity, message, subject)
+
+    def transitions(self) -> Iterator[tuple[str, Transition]]:
+        yield from self.registry.transitions.items()
+
+    def name_uses(self) -> Iterator[NameUse]:
+        """Every explicit name in expects, required and modes, with its path."""
+        for t_name, transition in self.transitions():
+            base: PathKey = ("transitions", t_name)
+            yield from _uses(transition.expects, (*base, "expects"), t_name, "expects")
+            yield from _uses(transition.required, (*base, "required"), t_name, "required")
+            for m_name, mode in transition.modes.items():
+                m_base = (*base, "modes", m_name)
+                yield from _uses(mode.expects, (*m_base, "expects"), t_name,
+                                 f"modes.{m_name}.expects", m_name)
+                yield from _uses(mode.required, (*m_base, "required"), t_name,
+                                 f"modes.{m_name}.required", m_name)
+
+    def modes_of(self, transition: Transition) -> Iterable[tuple[str | None, Mode | None]]:
+        """The transition itself (None) and each of its modes."""
+        yield None, None
+        yield from transition.modes.items()
+
+
+def _uses(
+    names: object, where: PathKey, transition: str, field_name: str, mode: str | None = None
+) -> Iterator[NameUse]:
+    if isinstance(names, tuple):
+        for index, name in enumerate(names):
+            yield NameUse(name, (*where, index), transition, field_name, mode)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A '; did you mean X?' hint, or '' when nothing is close."""
+    return Suggester(candidates)(name)
+
+
+class Suggester:
+    """Closest-name hints with bounded cost, however many candidates and findings.
+
+    difflib compares a name with every candidate; a large tree has tens of
+    thousands of class names and a systemic mistake can produce thousands
+    of findings. So candidates are bucketed by first letter and length once,
+    at most ``pool`` of the nearest lengths are compared, and only the first
+    ``budget`` findings get a hint.
+    """
+
+    def __init__(self, candidates: Iterable[str], *, budget: int = 100, pool: int = 300) -> None:
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for candidate in sorted(set(candidates)):
+            self._buckets.setdefault((candidate[:1], len(candidate)), []).append(candidate)
+        self._budget = budget
+        self._pool = pool
+
+    def __call__(self, name: str) -> str:
+        if self._budget <= 0:
+            return ""
+        self._budget -= 1
+        import difflib  # only needed when something is wrong
+
+        pool: list[str] = []
+        for distance in (0, -1, 1, -2, 2, -3, 3):
+            pool.extend(self._buckets.get((name[:1], len(name) + distance), ()))
+            if len(pool) >= self._pool:
+                break
+        close = difflib.get_close_matches(name, pool[: self._pool], n=1, cutoff=0.6)
+        return f"; did you mean {close[0]!r}?" if close else ""

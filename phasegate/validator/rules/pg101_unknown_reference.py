@@ -1,0 +1,47 @@
+"""PG101 unknown-reference: a name used in inputs/expects/required/modes is not defined.
+
+A misspelt name in ``expects`` makes a transition wait for a processor that
+will never report; the message suggests the closest defined name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from phasegate.registry.semantics import alias_map
+from phasegate.validator.context import Rule, RuleContext, did_you_mean
+from phasegate.validator.findings import Finding, Severity
+
+RULE = Rule(
+    "PG101", "unknown-reference", Severity.ERROR,
+    "A name used in inputs, expects, required or modes is not defined.",
+)
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    registry = ctx.registry
+    defined = [*registry.scrapers, *registry.processors]
+    for p_name, processor in registry.processors.items():
+        for index, name in enumerate(processor.inputs):
+            if name not in registry.scrapers and name not in registry.processors:
+                yield ctx.report(
+                    RULE, ("processors", p_name, "inputs", index),
+                    f"{p_name} needs input {name!r}, which is neither a scraper nor a "
+                    f"processor{did_you_mean(name, defined)}",
+                    name,
+                )
+    aliases = alias_map(registry)
+    for use in ctx.name_uses():
+        if use.name in registry.processors:
+            continue
+        where = f"transition {use.transition} {use.field}"
+        if use.name in registry.scrapers:
+            message = (f"{where} names {use.name!r}, which is a scraper; transitions wait for "
+                       "processors: name the processor that consumes it")
+        elif use.name in aliases:
+            message = (f"{where} names {use.name!r}, an alias of {aliases[use.name]}; use the "
+                       "canonical name")
+        else:
+            message = (f"{where} names {use.name!r}, which is not a processor in the registry"
+                       f"{did_you_mean(use.name, registry.processors)}")
+        yield ctx.report(RULE, use.where, message, use.name)

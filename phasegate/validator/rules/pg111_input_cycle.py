@@ -1,0 +1,49 @@
+"""PG111 input-cycle: processors depend on each other in a cycle.
+
+None of them can ever run first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from phasegate.validator.context import Rule, RuleContext
+from phasegate.validator.findings import Finding, Severity
+
+RULE = Rule("PG111", "input-cycle", Severity.ERROR, "Processors depend on each other in a cycle.")
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle once, as found by depth-first search in registry order."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == 1:
+                found.append([*stack[stack.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in graph:
+        if node not in state:
+            visit(node)
+    return found
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    processors = ctx.registry.processors
+    graph = {name: [i for i in p.inputs if i in processors] for name, p in processors.items()}
+    for cycle in _cycles(graph):
+        head, nxt = cycle[-2], cycle[-1]
+        index = processors[head].inputs.index(nxt)
+        yield ctx.report(
+            RULE, ("processors", head, "inputs", index),
+            f"input cycle {' -> '.join(cycle)}: none of these can run first; remove one input",
+            head,
+        )

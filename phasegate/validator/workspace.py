@@ -1,0 +1,215 @@
+"""Read everything outside the registry that the PG2xx rules check: the I/O edge.
+
+Source files, referenced YAML/JSON files and generated artifacts are read
+here (sources scanned in several processes when there are many), so the
+rules themselves stay pure functions of what was read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phasegate.registry.generate import Artifact, render_all
+from phasegate.registry.models import Registry
+from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
+from phasegate.validator.scan import FileScan, scan_python
+from phasegate.validator.suppression import Suppression, find_suppressions
+from phasegate.validator.vocabulary import Vocabulary, build_vocabulary
+
+SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".venv", "venv", "node_modules", "build",
+                       "dist", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+                       "site-packages"})
+PARALLEL_FROM_FILES = 400
+"""Below this many files a pool costs more to start than it saves."""
+
+
+@dataclass(frozen=True)
+class ReferencedValue:
+    """A name found at a ``references.files`` select path."""
+
+    path: str
+    line: int
+    column: int
+    value: str
+    kind: str  # scraper | processor
+    select: str
+
+
+@dataclass(frozen=True)
+class Unscannable:
+    """A declared reference that could not be checked, and where it is declared."""
+
+    where: tuple[Hashable, ...]  # path into the registry
+    message: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class ArtifactState:
+    expected: Artifact
+    actual: str | None  # None when the file is missing
+
+
+@dataclass
+class Workspace:
+    vocabulary: Vocabulary
+    scans: list[FileScan] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)
+    values: list[ReferencedValue] = field(default_factory=list)
+    artifacts: list[ArtifactState] = field(default_factory=list)
+    unscannable: list[Unscannable] = field(default_factory=list)
+    file_problems: list[tuple[str, LoadProblem]] = field(default_factory=list)
+    suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
+
+
+def read_workspace(
+    registry: Registry, root: Path, registry_display: str, registry_text: str,
+    processes: int | None = None,
+) -> Workspace:
+    """Read and scan everything the registry declares, relative to ``root``."""
+    workspace = Workspace(build_vocabulary(registry))
+    workspace.suppressions[registry_display] = find_suppressions(registry_text)
+    artifacts = render_all(registry, registry_display)
+    for artifact in artifacts:
+        workspace.artifacts.append(ArtifactState(artifact, _read_or_none(root / artifact.path)))
+    generated = {artifact.path for artifact in artifacts}
+    files = list(_python_files(registry, root, generated, workspace))
+    _scan_sources(files, root, workspace, processes)
+    _read_file_references(registry, root, workspace)
+    return workspace
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _python_files(registry: Registry, root: Path, generated: set[str],
+                  workspace: Workspace) -> Iterator[str]:
+    seen: set[str] = set()
+    for index, declared in enumerate(registry.references.code):
+        base = root / declared
+        if base.is_file():
+            candidates = [base] if base.suffix == ".py" else []
+        elif base.is_dir():
+            candidates = list(_walk(base))
+        else:
+            workspace.unscannable.append(Unscannable(
+                ("references", "code", index),
+                f"references.code names {declared!r}, which does not exist under "
+                f"{root.as_posix()}; fix the path or remove it", declared))
+            continue
+        for path in candidates:
+            relative = path.relative_to(root).as_posix()
+            if relative not in generated and relative not in seen:
+                seen.add(relative)
+                yield relative
+
+
+def _walk(base: Path) -> Iterator[Path]:
+    for directory, subdirs, names in os.walk(base):
+        subdirs[:] = sorted(d for d in subdirs
+                            if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(names):
+            if name.endswith(".py"):
+                yield Path(directory) / name
+
+
+def _scan_chunk(args: tuple[str, list[str], Vocabulary]) -> tuple[list[FileScan], set[str]]:
+    """Scan files in one process; return only scans with findings-relevant content."""
+    root, paths, vocabulary = args
+    scans: list[FileScan] = []
+    classes: set[str] = set()
+    for relative in paths:
+        try:
+            text = (Path(root) / relative).read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            scans.append(FileScan(relative, syntax_error=(1, 1, f"not UTF-8 text: {error.reason}")))
+            continue
+        except OSError as error:
+            scans.append(FileScan(relative, syntax_error=(1, 1, f"cannot read: {error.strerror}")))
+            continue
+        scan = scan_python(relative, text, vocabulary)
+        classes |= scan.classes
+        if scan.syntax_error or scan.strings or scan.containers or scan.suppressions:
+            scan.classes = set()
+            scans.append(scan)
+    return scans, classes
+
+
+def _scan_sources(files: list[str], root: Path, workspace: Workspace,
+                  processes: int | None) -> None:
+    workers = processes if processes is not None else min(os.cpu_count() or 1, 8)
+    if workers <= 1 or len(files) < PARALLEL_FROM_FILES:
+        results = [_scan_chunk((str(root), files, workspace.vocabulary))]
+    else:
+        import multiprocessing  # imported only here: it costs ~25 ms at start-up
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, -(-len(files) // (workers * 4)))
+        chunks = [(str(root), files[i:i + size], workspace.vocabulary)
+                  for i in range(0, len(files), size)]
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(_scan_chunk, chunks))
+    for scans, classes in results:
+        workspace.scans.extend(scans)
+        workspace.classes |= classes
+    for scan in workspace.scans:
+        if scan.suppressions:
+            workspace.suppressions[scan.path] = scan.suppressions
+
+
+def _read_file_references(registry: Registry, root: Path, workspace: Workspace) -> None:
+    for index, reference in enumerate(registry.references.files):
+        where = ("references", "files", index)
+        path = root / reference.path
+        try:
+            document = load_file(path, reference.path)
+        except UnreadableFile as error:
+            workspace.unscannable.append(Unscannable(
+                (*where, "path"), f"references.files: {error}", reference.path))
+            continue
+        workspace.suppressions[reference.path] = find_suppressions(document.text)
+        fatal = [p for p in document.problems if p.kind == "syntax"]
+        if fatal:
+            workspace.file_problems.extend((reference.path, p) for p in fatal)
+            continue
+        found = list(_select(document.data, reference.select.split("."), ()))
+        if not found:
+            workspace.unscannable.append(Unscannable(
+                (*where, "select"),
+                f"select {reference.select!r} matches no value in {reference.path}; the file's "
+                "layout may have changed, so its names are not being checked", reference.select))
+            continue
+        for value, value_path in found:
+            position: Position = document.positions.of(value_path)
+            workspace.values.append(ReferencedValue(
+                reference.path, position.line, position.column, value, reference.kind,
+                reference.select))
+
+
+def _select(node: object, parts: list[str], path: tuple[Hashable, ...],
+            ) -> Iterator[tuple[str, tuple[Hashable, ...]]]:
+    """String values at a dotted path; ``*`` matches every key or item."""
+    if not parts:
+        if isinstance(node, str):
+            yield node, path
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    yield item, (*path, index)
+        return
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict):
+        keys = list(node) if head == "*" else [head] if head in node else []
+        for key in keys:
+            yield from _select(node[key], rest, (*path, key))
+    elif isinstance(node, list) and head == "*":
+        for index, item in enumerate(node):
+            yield from _select(item, rest, (*path, index))
