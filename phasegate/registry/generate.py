@@ -2,27 +2,29 @@
 
 The orchestrator's Python module and the canary's JSON carry everything the
 runtime needs (expected and required sets, modes, aliases, timing, the
-digest) so neither ever parses YAML or imports pydantic. Output is
+registry and transition digests, the phasegate version) so neither ever
+parses YAML or imports pydantic. Output is
 deterministic: sorted keys and names, no timestamps, no machine paths.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from phasegate.registry import modes
-from phasegate.registry.models import GenerateTarget, Registry, Transition, canonical_data
+from phasegate import __version__
+from phasegate.registry.models import Registry, Transition, canonical_data
 from phasegate.registry.semantics import (
     alias_map,
     digest,
     effective_enablement,
     expected_set,
     required_set,
+    transition_digest,
 )
+from phasegate.runtime import FORMAT
 
 DO_NOT_EDIT = "do not edit; run `phasegate generate` after changing the registry"
 
@@ -33,12 +35,24 @@ class Artifact:
     text: str
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What generation reads besides the registry, read by the caller (renderers do no I/O)."""
+
+    calendar: frozenset[str] = frozenset()  # run keys of canary.calendar
+
+
+NO_INPUTS = Inputs()
+Renderer = Callable[[Registry, str, Inputs], str]
+
+
 def expectations(registry: Registry) -> dict[str, Any]:
-    """Everything the runtime needs, as plain sorted data."""
+    """Everything the runtime needs, as plain sorted data (read by :mod:`phasegate.runtime`)."""
     enabled = effective_enablement(registry)
 
-    def transition_data(transition: Transition) -> dict[str, Any]:
+    def transition_data(name: str, transition: Transition) -> dict[str, Any]:
         return {
+            "digest": transition_digest(registry, name, enabled),
             "from_phase": transition.from_phase,
             "to_phase": transition.to_phase,
             "collection": transition.collection,
@@ -60,6 +74,8 @@ def expectations(registry: Registry) -> dict[str, Any]:
         }
 
     return {
+        "format": FORMAT,
+        "phasegate_version": __version__,
         "pipeline": registry.pipeline,
         "timezone": registry.timezone,
         "registry_digest": digest(registry),
@@ -74,7 +90,7 @@ def expectations(registry: Registry) -> dict[str, Any]:
             for name, p in sorted(registry.processors.items())
         },
         "transitions": {
-            name: transition_data(t) for name, t in sorted(registry.transitions.items())
+            name: transition_data(name, t) for name, t in sorted(registry.transitions.items())
         },
     }
 
@@ -86,78 +102,74 @@ def _disabled_reason(registry: Registry, name: str) -> str | None:
     return describe_causes(causes) if causes else None
 
 
-def select_mode_source() -> str:
-    """The source of :func:`registry.modes.select_mode`, to embed verbatim.
+def _header(source: str, registry_digest: str, comment: str) -> list[str]:
+    """The first two lines of every text artifact: where from, which phasegate, which digest.
 
-    Read from the module's file (it ends with that function) rather than with
-    ``inspect``, whose import alone costs more than the whole check.
+    PG201 reads them back to tell a hand edit from a registry change or an upgrade.
     """
-    text = Path(modes.__file__).read_text(encoding="utf-8")
-    start = text.index("def select_mode(")
-    return text[start:]
+    return [f"{comment} Generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}.",
+            f"{comment} Registry digest: {registry_digest}"]
 
 
-def render_python(registry: Registry, source: str) -> str:
+def render_python(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
+    """The orchestrator's module: data only, read through :class:`phasegate.runtime.Expectations`.
+
+    Pipeline code may import ``EXPECTED_PROCESSORS`` from it instead of keeping
+    its own copy of a transition's list (PG202 points here).
+    """
     data = expectations(registry)
-    mode_source = select_mode_source()
     lines = [
-        f"# Generated from {source} by phasegate; {DO_NOT_EDIT}.",
-        f"# Registry digest: {data['registry_digest']}",
+        *_header(source, data["registry_digest"], "#"),
         '"""What the orchestrator expects, per transition: generated from the phasegate registry.',
         "",
-        "Standard library only, so a Cloud Function cold start stays small.",
+        "Data only, standard library only: the deployed function reads it through",
+        "phasegate.orchestrator, and pipeline code may import EXPECTED_PROCESSORS from here.",
         '"""',
         "",
-        "from __future__ import annotations",
-        "",
-        "import datetime as dt",
-        "from collections.abc import Mapping",
-        "",
         f"REGISTRY_DIGEST = {data['registry_digest']!r}",
-        f"PIPELINE = {data['pipeline']!r}",
-        f"TIMEZONE = {data['timezone']!r}",
+        f"PHASEGATE_VERSION = {data['phasegate_version']!r}",
         "",
-        "# Every name a processor may report under -> its canonical name.",
-        f"ALIASES: dict[str, str] = {_literal(data['aliases'])}",
+        f"EXPECTATIONS: dict = {_literal(data)}",
         "",
-        f"PROCESSORS: dict[str, dict] = {_literal(data['processors'])}",
-        "",
-        f"TRANSITIONS: dict[str, dict] = {_literal(data['transitions'])}",
-        "",
-        "",
-        mode_source.rstrip(),
-        "",
-        "",
-        "def expectations(transition: str, run_key: dt.date, today: dt.date,",
-        "                 ) -> tuple[str | None, frozenset[str], frozenset[str]]:",
-        '    """(mode, expected, required) for a run key, given today in TIMEZONE."""',
-        "    spec = TRANSITIONS[transition]",
-        "    whens = {name: mode['when'] for name, mode in spec['modes'].items()}",
-        "    mode = select_mode(whens, run_key, today)",
-        "    chosen = spec['modes'][mode] if mode is not None else spec",
-        "    return mode, frozenset(chosen['expected']), frozenset(chosen['required'])",
-        "",
-        "",
-        "def canonical_name(reported: str) -> str | None:",
-        '    """The canonical processor name for a reported name, or None when unknown."""',
-        "    return ALIASES.get(reported)",
+        "# Per transition: the processors it waits for, and those it never fires without.",
+        "EXPECTED_PROCESSORS: dict[str, frozenset[str]] = {",
+        "    name: frozenset(spec['expected']) for name, spec in EXPECTATIONS['transitions'].items()",
+        "}",
+        "REQUIRED_PROCESSORS: dict[str, frozenset[str]] = {",
+        "    name: frozenset(spec['required']) for name, spec in EXPECTATIONS['transitions'].items()",
+        "}",
         "",
     ]
     return "\n".join(lines)
 
 
-def render_json(registry: Registry, source: str) -> str:
+def render_json(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
+    """The canary's expectations: the runtime data, the canary settings and the calendar.
+
+    Everything the deployed canary reads is in this one file, so its folder
+    needs nothing else from the repository.
+    """
     data = expectations(registry)
     canary = canonical_data(registry)["canary"]
     document = {
-        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        "_generated": f"generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}",
         **data,
         "canary": canary,
+        "calendar": sorted(inputs.calendar),
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def render_scheduler(registry: Registry, source: str) -> str:
+def render_requirements(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
+    """A deployable folder's requirements.txt: the phasegate that generated it, pinned."""
+    return "\n".join([
+        *_header(source, digest(registry), "#"),
+        f"phasegate[gcp]=={__version__}",
+        "",
+    ])
+
+
+def render_scheduler(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
     """A Cloud Scheduler HTTP job that runs the canary on the registry's schedule.
 
     ``${CANARY_URL}`` and ``${SCHEDULER_SERVICE_ACCOUNT}`` are filled in at deploy
@@ -180,7 +192,8 @@ def render_scheduler(registry: Registry, source: str) -> str:
     return json.dumps(job, indent=2, sort_keys=True) + "\n"
 
 
-def render_canary_monitoring(registry: Registry, source: str) -> str:
+def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = NO_INPUTS,
+                             ) -> str:
     """A log-based metric counting canary heartbeats and a policy alerting on their absence.
 
     The canary writes one ``CANARY_HEARTBEAT`` log line per run; if none arrives
@@ -225,17 +238,21 @@ def render_canary_monitoring(registry: Registry, source: str) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-RENDERERS = {"python": render_python, "json": render_json,
-             "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring}
+RENDERERS: dict[str, Renderer] = {
+    "python": render_python, "json": render_json, "requirements": render_requirements,
+    "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring,
+}
 
 
-def render(registry: Registry, target: GenerateTarget, source: str) -> Artifact:
-    return Artifact(target.path, RENDERERS[target.format](registry, source))
+def render_all(registry: Registry, source: str, inputs: Inputs = NO_INPUTS,
+               renderers: Mapping[str, Renderer] = RENDERERS) -> list[Artifact]:
+    """Every artifact under ``generate:``, in registry order.
 
-
-def render_all(registry: Registry, source: str) -> list[Artifact]:
-    """Every artifact under ``generate:``, in registry order."""
-    return [render(registry, target, source) for target in registry.generate]
+    ``renderers`` maps each format to its renderer; formats other packages own
+    (the deployment plan) are added by :mod:`phasegate.generation`.
+    """
+    return [Artifact(target.path, renderers[target.format](registry, source, inputs))
+            for target in registry.generate]
 
 
 def _literal(value: Any, indent: int = 0) -> str:

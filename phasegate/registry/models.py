@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any, Literal
 
 Expectation = Literal["all"] | tuple[str, ...]
@@ -98,7 +98,18 @@ class References:
 @dataclass(frozen=True, slots=True)
 class GenerateTarget:
     path: str
-    format: str  # python | json | cloud-scheduler | canary-monitoring
+    format: str  # python | json | cloud-scheduler | canary-monitoring | deploy-plan | requirements
+
+
+@dataclass(frozen=True, slots=True)
+class Deploy:
+    project: str | None = None
+    region: str | None = None
+    completion_topic: str | None = None
+    function_service_account: str | None = None
+    push_service_account: str | None = None
+    dead_letter_topic: str | None = None
+    max_delivery_attempts: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,7 @@ class Registry:
     canary: Canary = field(default_factory=Canary)
     references: References = field(default_factory=References)
     generate: tuple[GenerateTarget, ...] = ()
+    deploy: Deploy = field(default_factory=Deploy)
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -201,6 +213,7 @@ def registry_from_data(data: Mapping[str, Any]) -> Registry:
         canary=_canary(data.get("canary") or {}),
         references=_references(data.get("references") or {}),
         generate=tuple(GenerateTarget(g["path"], g["format"]) for g in data.get("generate") or ()),
+        deploy=Deploy(**(data.get("deploy") or {})),
     )
 
 
@@ -208,25 +221,44 @@ def canonical_data(registry: Registry) -> dict[str, Any]:
     """The registry as JSON-ready data with every default filled in.
 
     Keys use the registry's spelling (``from``, not ``from_``); lists stay in
-    registry order; dates are ISO strings. The digest hashes this.
+    registry order; dates are ISO strings.
     """
-    plain: dict[str, Any] = _plain(registry)
+    plain: dict[str, Any] = _plain(registry, keep_defaults=True)
     return plain
 
 
-def _plain(value: Any) -> Any:
+def digest_data(value: Any) -> Any:
+    """``value`` as JSON-ready data with every field at its default left out.
+
+    An absent optional field and one spelled out at its default are the same,
+    and a feature added to the format later never changes the digest of a
+    registry that does not use it. The digests hash this.
+    """
+    return _plain(value, keep_defaults=False)
+
+
+def _default(spec: Any) -> Any:
+    if spec.default is not MISSING:
+        return spec.default
+    if spec.default_factory is not MISSING:
+        return spec.default_factory()
+    return MISSING
+
+
+def _plain(value: Any, keep_defaults: bool) -> Any:
     if isinstance(value, Notify):
         settings = {} if value.url_env is None else {"url_env": value.url_env}
         return {value.channel: settings}
     if hasattr(value, "__dataclass_fields__"):
         return {
-            ("from" if name == "from_" else name): _plain(getattr(value, name))
-            for name in value.__dataclass_fields__
+            ("from" if name == "from_" else name): _plain(getattr(value, name), keep_defaults)
+            for name, spec in value.__dataclass_fields__.items()
+            if keep_defaults or getattr(value, name) != _default(spec)
         }
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item, keep_defaults) for key, item in value.items()}
     if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
+        return [_plain(item, keep_defaults) for item in value]
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

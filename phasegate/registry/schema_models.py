@@ -188,10 +188,38 @@ class GenerateTarget(_Strict):
     """A deploy-time artifact generated from the registry."""
 
     path: str
-    format: Literal["python", "json", "cloud-scheduler", "canary-monitoring"] = Field(
+    format: Literal["python", "json", "cloud-scheduler", "canary-monitoring", "deploy-plan",
+                    "requirements"] = Field(
         description="python: the orchestrator's module; json: the canary's expectations; "
                     "cloud-scheduler: the canary's Cloud Scheduler job; canary-monitoring: a "
-                    "log-based metric and an alert policy for an absent canary heartbeat")
+                    "log-based metric and an alert policy for an absent canary heartbeat; "
+                    "deploy-plan: the gcloud commands that deploy the pipeline; "
+                    "requirements: a deployable folder's pinned requirements.txt")
+
+
+ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9\-]{4,28}[a-z0-9]$")]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+[0-9]+$")]
+AccountName = Annotated[str, StringConstraints(
+    pattern=r"^([a-z][a-z0-9\-]{4,28}[a-z0-9]|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+)$")]
+
+
+class Deploy(_Strict):
+    """What `phasegate deploy plan` needs beyond its flags; every field is optional."""
+
+    project: ProjectId | None = Field(None, description="Google Cloud project (or --project)")
+    region: Region | None = Field(None, description="functions' region (or --region)")
+    completion_topic: TopicName | None = Field(
+        None, description="topic the processors publish completions to "
+                          "(default: <pipeline>-completions)")
+    function_service_account: AccountName | None = Field(
+        None, description="the functions' runtime identity (default: phasegate-<pipeline>)")
+    push_service_account: AccountName | None = Field(
+        None, description="the identity Pub/Sub pushes as (default: phasegate-<pipeline>-push)")
+    dead_letter_topic: TopicName | None = Field(
+        None, description="where undeliverable completions go "
+                          "(default: <completion_topic>-dead)")
+    max_delivery_attempts: Annotated[int, Field(ge=5, le=100)] = Field(
+        10, description="deliveries before a message goes to the dead-letter topic (5-100)")
 
 
 class Registry(_Strict):
@@ -208,6 +236,7 @@ class Registry(_Strict):
     canary: Canary = Field(default_factory=Canary)
     references: References = Field(default_factory=References)
     generate: list[GenerateTarget] = Field(default_factory=list)
+    deploy: Deploy = Field(default_factory=Deploy)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from phasegate.registry.models import Mode, Registry, Transition, canonical_data
+from phasegate.registry.models import Mode, Registry, Transition, digest_data
 
 
 @dataclass(frozen=True)
@@ -137,19 +137,69 @@ def alias_map(registry: Registry) -> dict[str, str]:
 
 
 def canonical_json(registry: Registry) -> str:
-    """The registry as canonical JSON: defaults filled in, keys sorted, no spaces.
+    """The registry as canonical JSON: defaults left out, keys sorted, no spaces.
 
     Two registries that mean the same (comments, ordering, spelled-out
     defaults aside) have the same canonical JSON and so the same digest.
     """
+    return _canonical(digest_data(registry))
+
+
+def _canonical(data: object) -> str:
     import json  # only generation and the digest need it; validate starts faster without
 
-    data = canonical_data(registry)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def digest(registry: Registry) -> str:
-    """sha256 of the canonical JSON, as stamped on artifacts and documents."""
+def _sha256(text: str) -> str:
     import hashlib
 
-    return hashlib.sha256(canonical_json(registry).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def digest(registry: Registry) -> str:
+    """sha256 of the canonical JSON, as stamped on artifacts."""
+    return _sha256(canonical_json(registry))
+
+
+def transition_behaviour(registry: Registry, name: str,
+                         enabled: Mapping[str, bool] | None = None) -> dict[str, object]:
+    """What one transition's runtime behaviour depends on, and nothing else.
+
+    Its expected, required and mode sets (as resolved, so disabling an
+    upstream scraper changes them), its action and target, its scope (phase,
+    collection) and the aliases of the processors in that scope, and the
+    timezone that decides a run key's mode. Deadlines, grace and canary
+    settings are the canary's business: editing them never makes an
+    orchestrator's documents stale.
+    """
+    transition = registry.transitions[name]
+    enabled = enabled if enabled is not None else effective_enablement(registry)
+    in_scope = {p for p, proc in registry.processors.items()
+                if proc.phase == transition.from_phase}
+    behaviour: dict[str, object] = {
+        "timezone": registry.timezone,
+        "from_phase": transition.from_phase,
+        "to_phase": transition.to_phase,
+        "collection": transition.collection,
+        "action": transition.action,
+        "expected": sorted(expected_set(registry, transition, None, enabled)),
+        "required": sorted(required_set(registry, transition, None, enabled)),
+        "modes": {
+            mode_name: {"when": mode.when,
+                        "expected": sorted(expected_set(registry, transition, mode, enabled)),
+                        "required": sorted(required_set(registry, transition, mode, enabled))}
+            for mode_name, mode in sorted(transition.modes.items())
+        },
+        "aliases": {alias: canonical for alias, canonical in sorted(alias_map(registry).items())
+                    if canonical in in_scope},
+    }
+    optional = {"trigger_topic": transition.trigger_topic, "auto_heal": transition.auto_heal}
+    behaviour.update({key: value for key, value in optional.items() if value})
+    return behaviour
+
+
+def transition_digest(registry: Registry, name: str,
+                      enabled: Mapping[str, bool] | None = None) -> str:
+    """sha256 of :func:`transition_behaviour`: stamped on every document the transition writes."""
+    return _sha256(_canonical(transition_behaviour(registry, name, enabled)))

@@ -1,0 +1,207 @@
+"""The runtime's shared vocabulary: standard library only.
+
+The orchestrator, the canary and the generated artifacts all speak through
+this module: which statuses complete a processor, how a run key selects a
+transition's mode, and :class:`Expectations`, the generated data (the
+orchestrator's Python module or the canary's JSON) as one checked object.
+Nothing here parses YAML or imports pydantic or a Google client, so a Cloud
+Function's cold start stays small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+COMPLETING = frozenset({"success", "partial"})
+STATUSES = COMPLETING | {"failed", "no_data", "skipped"}
+WHENS = ("before_today", "today", "tomorrow", "after_today")
+
+# The generated data's shape: a runtime built for another layout refuses it at cold start.
+FORMAT = 2
+_KEYS = ("format", "phasegate_version", "registry_digest", "pipeline", "timezone", "aliases",
+         "processors", "transitions")
+
+
+class ExpectationsError(Exception):
+    """The generated expectations are missing, unreadable or of another format."""
+
+
+def select_mode(whens: Mapping[str, str], run_key: dt.date, today: dt.date) -> str | None:
+    """The mode whose ``when`` matches ``run_key`` relative to ``today``, or None.
+
+    ``today`` and ``tomorrow`` match one day and win over the open ranges
+    ``before_today`` and ``after_today``. None means the transition's own
+    expectations apply.
+    """
+    days = (run_key - today).days
+    exact = {"today": days == 0, "tomorrow": days == 1}
+    ranges = {"before_today": days < 0, "after_today": days > 0}
+    for table in (exact, ranges):
+        for name, when in sorted(whens.items()):
+            if table.get(when, False):
+                return name
+    return None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What one transition expects for one run key at one moment."""
+
+    transition: str
+    run_key: dt.date
+    mode: str | None
+    expected: frozenset[str]
+    required: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """The generated expectations of one registry, as the runtime reads them.
+
+    ``data`` is the plain data both generated artifacts carry; ``source``
+    names the file it came from, for error messages.
+    """
+
+    data: Mapping[str, Any]
+    source: str = "<generated>"
+
+    @property
+    def registry_digest(self) -> str:
+        return str(self.data["registry_digest"])
+
+    @property
+    def version(self) -> str:
+        return str(self.data["phasegate_version"])
+
+    @property
+    def timezone(self) -> str:
+        return str(self.data["timezone"])
+
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        result: Mapping[str, str] = self.data["aliases"]
+        return result
+
+    @property
+    def processors(self) -> Mapping[str, Mapping[str, Any]]:
+        result: Mapping[str, Mapping[str, Any]] = self.data["processors"]
+        return result
+
+    @property
+    def transitions(self) -> Mapping[str, Mapping[str, Any]]:
+        result: Mapping[str, Mapping[str, Any]] = self.data["transitions"]
+        return result
+
+    def transition(self, name: str) -> Mapping[str, Any]:
+        """One transition's spec; an unknown name names the known ones and the file."""
+        if name not in self.transitions:
+            known = ", ".join(sorted(self.transitions)) or "none"
+            raise ExpectationsError(
+                f"unknown transition {name!r} in {self.source} (it has: {known}); "
+                "is PHASEGATE_TRANSITION right, and was the folder generated from this registry?")
+        return self.transitions[name]
+
+    def transition_digest(self, name: str) -> str:
+        return str(self.transition(name)["digest"])
+
+    def today(self, now: dt.datetime) -> dt.date:
+        """Today's date in the registry's timezone (``now`` must be timezone-aware)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+    def expectation(self, transition: str, run_key: dt.date, now: dt.datetime) -> Expectation:
+        """The mode, expected and required sets for ``transition`` and ``run_key`` at ``now``."""
+        spec = self.transition(transition)
+        whens = {name: mode["when"] for name, mode in spec["modes"].items()}
+        mode = select_mode(whens, run_key, self.today(now))
+        chosen = spec["modes"][mode] if mode is not None else spec
+        return Expectation(transition, run_key, mode, frozenset(chosen["expected"]),
+                           frozenset(chosen["required"]))
+
+    def canonical_name(self, reported: str) -> str | None:
+        """The canonical processor name for any alias, or None when the registry lacks it."""
+        return self.aliases.get(reported)
+
+    # -- loading --------------------------------------------------------------
+
+    @classmethod
+    def from_data(cls, data: Any, source: str) -> Expectations:
+        """Check the shape before anything relies on it: fail at load, not at a message."""
+        if not isinstance(data, Mapping):
+            raise ExpectationsError(f"{source}: not generated expectations; run "
+                                    "`phasegate generate`")
+        lacking = [key for key in _KEYS if key not in data]
+        if lacking:
+            raise ExpectationsError(
+                f"{source} lacks {', '.join(lacking)}: it was not generated by this phasegate "
+                "(or was edited); run `phasegate generate`")
+        if data["format"] != FORMAT:
+            raise ExpectationsError(
+                f"{source} has format {data['format']!r}, this phasegate reads {FORMAT}: it "
+                f"was generated by phasegate {data['phasegate_version']}; run "
+                "`phasegate generate` with the phasegate version you deploy")
+        for name, spec in data["transitions"].items():
+            if not isinstance(spec, Mapping) or "digest" not in spec:
+                raise ExpectationsError(f"{source}: transition {name!r} has no digest; run "
+                                        "`phasegate generate`")
+        return cls(data, source)
+
+    @classmethod
+    def from_module(cls, module: ModuleType, source: str | None = None) -> Expectations:
+        """The orchestrator's generated module (``EXPECTATIONS`` holds the data)."""
+        where = source or getattr(module, "__file__", None) or module.__name__
+        return cls.from_data(getattr(module, "EXPECTATIONS", None), str(where))
+
+    @classmethod
+    def load(cls, path: Path | str) -> Expectations:
+        """A generated ``.py`` module or ``.json`` file, by path.
+
+        A missing or broken file raises :class:`ExpectationsError` naming it,
+        so a deployed function fails at cold start with one clear line.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ExpectationsError(f"{path} is missing: run `phasegate generate` and deploy "
+                                    "the folder it writes")
+        if path.suffix == ".json":
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as error:
+                raise ExpectationsError(f"{path} is unreadable ({error}); run "
+                                        "`phasegate generate`") from error
+            return cls.from_data(data, str(path))
+        return cls.from_module(_import_file(path), str(path))
+
+
+def _import_file(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_phasegate_generated_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ExpectationsError(f"{path} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a hand-broken file: say which, never a bare traceback
+        raise ExpectationsError(f"{path} does not import ({type(error).__name__}: {error}); "
+                                "run `phasegate generate`") from error
+    return module
+
+
+def processor_status(name: str, processors: Mapping[str, Mapping[str, Any]]) -> str:
+    """How the registry sees a processor, for WAITING lines and alerts."""
+    processor = processors.get(name)
+    if processor is None:
+        return "not in registry"
+    if not processor["enabled"]:
+        return f"disabled ({processor['disabled_reason']})"
+    if not processor["per_run_key"]:
+        return "season-level, never reports per run key"
+    return "enabled"
