@@ -40,6 +40,28 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'phasegate COMMAND --help' for a command's options.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    init = commands.add_parser(
+        "init", help="scaffold registry/, orchestrator/, canary/ and validator/ in a repository",
+        description=(
+            "Create what a pipeline needs to adopt phasegate: a commented starter registry "
+            "that validates, the deployable orchestrator and canary folders (three-line "
+            "main.py files and their generated expectations), validator/, a pre-commit "
+            "config and a CI workflow. Only missing files are created; an existing file is "
+            "never overwritten, and the lines to add to it are printed instead."),
+        epilog="""\
+exit codes:
+  0  done (existing files kept, lines to add printed)
+  1  the generated artifacts could not be written for the new registry
+  2  DIR is not a directory, --prefix leaves DIR, or a path resolves outside DIR
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("directory", metavar="DIR", nargs="?", type=Path, default=Path("."),
+                      help="the repository to scaffold (default: .; created when missing)")
+    init.add_argument("--pipeline", metavar="NAME",
+                      help="the pipeline's name (default: DIR's folder name)")
+    init.add_argument("--prefix", metavar="PATH",
+                      help="put the four folders under PATH (relative to DIR) when the "
+                           "top-level names are taken")
+    init.set_defaults(run=_init)
     validate = commands.add_parser(
         "validate",
         help="check the registry for drift and mistakes (pre-commit and CI)",
@@ -88,6 +110,46 @@ exit codes:
     generate.add_argument("--check", action="store_true",
                           help="compare instead of writing; exit 1 with a diff when stale")
     generate.set_defaults(run=_generate)
+
+    deploy = commands.add_parser(
+        "deploy", help="the gcloud commands that deploy the pipeline, and its function sources",
+        description="Deployment: `deploy plan` prints the gcloud commands (and checks them "
+                    "offline with --check); `deploy build DIR` writes self-contained function "
+                    "sources.")
+    deploy_commands = deploy.add_subparsers(dest="deploy_command", metavar="COMMAND",
+                                            required=True)
+    plan = deploy_commands.add_parser(
+        "plan", help="print the gcloud commands that deploy the registry, in order",
+        description=(
+            "Print a bash script of gcloud commands that deploys the registry: one private "
+            "HTTP orchestrator function per transition with its push subscription (dead-letter "
+            "topic, max delivery attempts, acknowledgement deadline) and run.invoker binding, "
+            "the canary function with its Scheduler job, heartbeat metric and alert policy. "
+            "With --check, run every gcloud command through the installed gcloud's own "
+            "argument parser in a sandbox that can never deploy (no credentials, temporary "
+            "configuration, no metadata server)."),
+        epilog="""\
+exit codes:
+  0  plan printed (with --check: every command parsed, every resource valid)
+  1  the registry has errors (no plan), or --check found a command or resource invalid
+  2  usage error, unreadable registry, or gcloud missing for --check
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    _registry_options(plan)
+    plan.add_argument("--project", help="Google Cloud project (default: deploy.project, "
+                                        "else ${PROJECT} in the script)")
+    plan.add_argument("--region", help="region (default: deploy.region, else ${REGION})")
+    plan.add_argument("--check", action="store_true",
+                      help="parse every gcloud command offline instead of only printing")
+    plan.set_defaults(run=_deploy_plan)
+    build = deploy_commands.add_parser(
+        "build", help="write self-contained orchestrator and canary sources into DIR",
+        description="Copy the deployable folders (main.py and the generated files beside it) "
+                    "into DIR with phasegate's runtime code vendored, for `gcloud functions "
+                    "deploy --source DIR/orchestrator` before phasegate is on the package "
+                    "index.")
+    build.add_argument("directory", metavar="DIR", type=Path)
+    _registry_options(build)
+    build.set_defaults(run=_deploy_build)
 
     canary = commands.add_parser(
         "canary", help="the runtime canary: check transitions, alert on changes",
@@ -255,53 +317,42 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    import difflib
+    from phasegate.generation import generate
 
-    from phasegate.registry.generate import render_all
-    from phasegate.validator.check import check_loaded
-    from phasegate.validator.reporters import REPORTERS
+    path = _registry_path(args)
+    shown = _display(path, args.root)
+    if not path.exists():
+        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
+    return generate(path, args.root, check=args.check, out=sys.stdout, err=sys.stderr,
+                    shown=shown)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from phasegate.scaffold import init_command
+
+    return init_command(args.directory, pipeline=args.pipeline, prefix=args.prefix,
+                        out=sys.stdout, err=sys.stderr)
+
+
+def _deploy_plan(args: argparse.Namespace) -> int:
+    from phasegate.deploy.commands import plan_command
 
     loaded = _load(args)
-    shown = loaded.path
     if loaded.registry is None:
-        sys.stdout.write(REPORTERS["text"](check_loaded(loaded)))
-        print(f"phasegate: {shown} has errors; nothing generated", file=sys.stderr)
+        from phasegate.validator.check import check_loaded
+        from phasegate.validator.reporters import REPORTERS
+
+        sys.stdout.write(REPORTERS["text"](check_loaded(loaded, args.root)))
+        print(f"phasegate: {loaded.path} has errors; no plan written", file=sys.stderr)
         return EXIT_FINDINGS
-    artifacts = render_all(loaded.registry, shown)
-    if not artifacts:
-        print(f"phasegate: {shown} lists nothing under 'generate:'", file=sys.stderr)
-        return EXIT_CLEAN
-    stale = 0
-    for artifact in artifacts:
-        target = args.root / artifact.path
-        try:
-            current = target.read_text(encoding="utf-8") if target.exists() else None
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"{artifact.path}: cannot read: {error}") from error
-        if current == artifact.text:
-            print(f"phasegate: {artifact.path} is up to date", file=sys.stderr)
-            continue
-        if args.check:
-            stale += 1
-            before = [] if current is None else current.splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(
-                before, artifact.text.splitlines(keepends=True),
-                fromfile=f"a/{artifact.path}" if current is not None else "/dev/null",
-                tofile=f"b/{artifact.path}"))
-            state = "missing" if current is None else "stale"
-            print(f"phasegate: {artifact.path} is {state}", file=sys.stderr)
-            continue
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(artifact.text, encoding="utf-8")
-        except OSError as error:
-            raise UsageError(f"{artifact.path}: cannot write: {error.strerror}") from error
-        print(f"phasegate: wrote {artifact.path}", file=sys.stderr)
-    if stale:
-        print(f"phasegate: {stale} artifact(s) out of date; run `phasegate generate`",
-              file=sys.stderr)
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return plan_command(loaded.registry, loaded.path, args.root, project=args.project,
+                        region=args.region, check=args.check, out=sys.stdout, err=sys.stderr)
+
+
+def _deploy_build(args: argparse.Namespace) -> int:
+    from phasegate.deploy.commands import build_command
+
+    return build_command(args.root, _registry_path(args), args.directory, err=sys.stderr)
 
 
 def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
@@ -311,14 +362,16 @@ def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
     shown = loaded.path
     if loaded.registry is None:
         raise UsageError(f"{shown} has errors; run `phasegate validate`")
+    from phasegate.generation import GenerationError
+
     try:
         settings = settings_from_registry(loaded.registry, shown, args.root)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"canary calendar: {error}") from error
+    except GenerationError as error:
+        raise UsageError(str(error)) from error
     return loaded.registry, settings
 
 
-def _firestore(project: str | None) -> object:
+def _firestore(project: str | None) -> Any:
     from google.cloud import firestore
 
     return firestore.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT"))

@@ -20,10 +20,11 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
 
         from phasegate.orchestrator.core import Orchestrator
         from phasegate.orchestrator.logs import CheckpointLog
-        from tests.orchestrator_helpers import completion, push
+        from tests.orchestrator_helpers import REFERENCE, completion, push
 
         orchestrator = Orchestrator("phase3_to_phase4", firestore.Client(project=project),
-                                    project=project, log=CheckpointLog(io.StringIO()))
+                                    project=project, log=CheckpointLog(io.StringIO()),
+                                    expectations=REFERENCE)
         outcomes = []
         for run_key in run_keys:
             event = push(completion(name, run_key), f"w{index}-{run_key}")

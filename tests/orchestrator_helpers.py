@@ -7,10 +7,16 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from phasegate.orchestrator.core import Orchestrator
 from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.runtime import Expectations
+
+REFERENCE = Expectations.load(
+    Path(__file__).resolve().parent.parent / "orchestrator" / "expected_processors.py")
+"""The reference pipeline's generated expectations, as its deployed function reads them."""
 
 PHASE3 = ["PlayerGameSummaryProcessor", "TeamOffenseGameSummaryProcessor",
           "TeamDefenseGameSummaryProcessor", "UpcomingPlayerGameContextProcessor",
@@ -53,6 +59,7 @@ def make_orchestrator(project: str, transition: str, clock: FakeClock | None = N
                       ) -> tuple[Orchestrator, io.StringIO]:
     stream = io.StringIO()
     orchestrator = Orchestrator(transition, firestore_client(project), publish=publish,
+                                expectations=REFERENCE,
                                 clock=clock or FakeClock(), project=project,
                                 log=CheckpointLog(stream, project=project), timeout=timeout)
     return orchestrator, stream

@@ -240,10 +240,11 @@ def test_auto_heal_waits_while_a_required_processor_is_missing(project_id):
 
 
 def test_canary_http_entry_answers_with_the_run(project_id, monkeypatch):
-    from phasegate.canary.main import canary_http
+    from phasegate.canary import function_handler
 
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    canary_http = function_handler(REPO / "canary" / "expected.json",
+                                   environ={"GOOGLE_CLOUD_PROJECT": project_id})
     body, status, headers = canary_http(None)  # nothing in Firestore: nothing to say
     document = json.loads(body)
     assert status == 200 and headers["Content-Type"] == "application/json"

@@ -107,12 +107,26 @@ def test_old_documents_with_iso_strings_and_class_names():
 
 
 def test_unknown_names_and_stale_registry_are_warnings_beside_the_state():
-    document = doc(PHASE2, _triggered=True, _registry_digest="0" * 64,
+    document = doc(PHASE2[:-1], _transition_digest="0" * 64,
                    _unknown={"NbacGambookProcessor": {"status": "success"}})
-    checks = state(document, "2026-02-10T12:00:00+00:00")
+    checks = state(document, "2026-02-09T12:00:00+00:00")
     assert [(c.state, c.alerting) for c in checks] == [
-        ("TRIGGERED", False), ("UNKNOWN_NAMES", True), ("STALE_REGISTRY", True)]
+        ("WAITING", False), ("UNKNOWN_NAMES", True), ("STALE_REGISTRY", True)]
     assert "NbacGambookProcessor" in checks[1].detail
+    assert "transition digest 000000000000" in checks[2].detail
+
+
+def test_a_run_key_that_already_fired_is_never_stale():
+    document = doc(PHASE2, _triggered=True, _transition_digest="0" * 64)
+    assert [c.state for c in state(document, "2026-02-10T12:00:00+00:00")] == ["TRIGGERED"]
+
+
+def test_only_the_transition_digest_decides_stale():
+    current = settings().expectations["transitions"]["phase2_to_phase3"]["digest"]
+    same = doc(PHASE2[:-1], _transition_digest=current, _registry_digest="0" * 64)
+    legacy = doc(PHASE2[:-1], _registry_digest="0" * 64)  # written before transition digests
+    for document in (same, legacy):
+        assert [c.state for c in state(document, "2026-02-09T12:00:00+00:00")] == ["WAITING"]
 
 
 def test_a_processor_silent_on_every_run_key_is_flagged_as_drift():

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from phasegate.registry.loading import load_registry
-from tests.conftest import REPO, run_phasegate
 from phasegate.validator.check import check_loaded
 from phasegate.validator.rules import ALL_RULES
+from tests.conftest import REPO, run_phasegate
 
 DOC = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
 SECTIONS = {

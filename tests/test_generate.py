@@ -8,12 +8,15 @@ import json
 import shutil
 import sys
 
-from phasegate.canary.expectations import load_expectations
-from phasegate.orchestrator import expected_processors
-from phasegate.orchestrator.expectations import canonical_name, expectation_for, today
-from phasegate.registry.generate import render_all
+import pytest
+
+from phasegate import __version__
+from phasegate.generation import render_for_root
 from phasegate.registry.loading import load_registry
+from phasegate.runtime import Expectations, ExpectationsError
 from tests.conftest import REPO, run_phasegate
+
+ORCHESTRATOR = Expectations.load(REPO / "orchestrator" / "expected_processors.py")
 
 EASTERN = dt.timezone(dt.timedelta(hours=-5))
 
@@ -34,13 +37,25 @@ def test_generated_module_imports_only_the_standard_library():
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
 
 
-def test_header_names_source_and_digest():
+def test_header_names_source_version_and_digest():
     module = (REPO / "orchestrator" / "expected_processors.py").read_text().splitlines()
-    assert module[0].startswith("# Generated from registry/processors.yaml by phasegate; do not")
-    assert module[1] == f"# Registry digest: {expected_processors.REGISTRY_DIGEST}"
+    assert module[0].startswith(
+        f"# Generated from registry/processors.yaml by phasegate {__version__}; do not")
+    assert module[1] == f"# Registry digest: {ORCHESTRATOR.registry_digest}"
     document = json.loads((REPO / "canary" / "expected.json").read_text())
     assert document["_generated"].startswith("generated from registry/processors.yaml")
-    assert document["registry_digest"] == expected_processors.REGISTRY_DIGEST
+    assert document["registry_digest"] == ORCHESTRATOR.registry_digest
+    assert document["phasegate_version"] == __version__
+    requirements = (REPO / "orchestrator" / "requirements.txt").read_text().splitlines()
+    assert requirements[-1] == f"phasegate[gcp]=={__version__}"
+
+
+def test_pipeline_code_can_import_the_expected_sets():
+    namespace: dict = {}
+    exec((REPO / "orchestrator" / "expected_processors.py").read_text(), namespace)
+    expected = namespace["EXPECTED_PROCESSORS"]["phase2_to_phase3"]
+    assert expected == frozenset(ORCHESTRATOR.transitions["phase2_to_phase3"]["expected"])
+    assert "p2_bdl_box_scores" not in expected
 
 
 def test_output_is_the_same_from_another_checkout_location(tmp_path):
@@ -48,13 +63,15 @@ def test_output_is_the_same_from_another_checkout_location(tmp_path):
     shutil.copytree(REPO / "registry", copy / "registry")
     registry = load_registry(copy / "registry" / "processors.yaml", "registry/processors.yaml")
     assert registry.registry is not None
-    for artifact in render_all(registry.registry, "registry/processors.yaml"):
+    for artifact in render_for_root(registry.registry, "registry/processors.yaml", copy):
         assert artifact.text == (REPO / artifact.path).read_text()
 
 
 def test_orchestrator_uses_generated_expectations_with_registry_timezone():
     # 03:00 UTC on Feb 10 is still Feb 9 in New York: the 9th is "today" there
     now = dt.datetime(2026, 2, 10, 3, 0, tzinfo=dt.UTC)
+    today, expectation_for = ORCHESTRATOR.today, ORCHESTRATOR.expectation
+    canonical_name = ORCHESTRATOR.canonical_name
     assert today(now) == dt.date(2026, 2, 9)
     same_day = expectation_for("phase3_to_phase4", dt.date(2026, 2, 9), now)
     assert same_day.mode == "same_day"
@@ -71,26 +88,42 @@ def test_orchestrator_uses_generated_expectations_with_registry_timezone():
 
 
 def test_naive_now_is_refused():
-    try:
-        today(dt.datetime(2026, 2, 10, 3, 0))
-    except ValueError as error:
-        assert "timezone-aware" in str(error)
-    else:
-        raise AssertionError("a naive datetime must be refused")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ORCHESTRATOR.today(dt.datetime(2026, 2, 10, 3, 0))
 
 
 def test_canary_reads_its_generated_json(tmp_path):
-    data = load_expectations()
+    data = Expectations.load(REPO / "canary" / "expected.json").data
     assert data["canary"]["schedule"] == "*/15 * * * *"
     assert data["transitions"]["phase2_to_phase3"]["collection"] == "phase2_completion"
     broken = tmp_path / "expected.json"
     broken.write_text("{")
-    try:
-        load_expectations(broken)
-    except RuntimeError as error:
-        assert "phasegate generate" in str(error)
-    else:
-        raise AssertionError("a broken file must be an error")
+    with pytest.raises(ExpectationsError, match=r"expected\.json is unreadable.*phasegate generate"):
+        Expectations.load(broken)
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "is missing: run `phasegate generate`"),
+    ("EXPECTATIONS = {'format': 2}\n", "lacks phasegate_version"),
+    ("raise SystemError('half written')\n", "does not import (SystemError: half written)"),
+    ("X = 1\n", "not generated expectations"),
+])
+def test_a_broken_generated_module_names_its_file(tmp_path, content, message):
+    path = tmp_path / "expected_processors.py"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ExpectationsError) as raised:
+        Expectations.load(path)
+    assert message in str(raised.value) and str(path) in str(raised.value)
+
+
+def test_a_module_of_another_format_says_which_phasegate_wrote_it(tmp_path):
+    text = (REPO / "orchestrator" / "expected_processors.py").read_text()
+    path = tmp_path / "expected_processors.py"
+    path.write_text(text.replace("'format': 2,", "'format': 99,")
+                    .replace(f"'phasegate_version': '{__version__}'", "'phasegate_version': '9.0.0'"))
+    with pytest.raises(ExpectationsError, match="generated by phasegate 9.0.0"):
+        Expectations.load(path)
 
 
 def test_generate_refuses_an_invalid_registry(repo_dir):
@@ -141,3 +174,18 @@ def test_the_heartbeat_log_line_matches_the_metric_filter():
     [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert re.match("^CANARY_HEARTBEAT", line["message"])
     assert store.heartbeat["outcome"] == "ok"
+
+
+def test_an_artifact_from_another_phasegate_version_says_so(tmp_path):
+    for folder in ("registry", "orchestrator", "canary", "deploy"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    module = tmp_path / "orchestrator" / "expected_processors.py"
+    old = (module.read_text().replace(f"by phasegate {__version__}", "by phasegate 0.0.9")
+           .replace(f"PHASEGATE_VERSION = '{__version__}'", "PHASEGATE_VERSION = '0.0.9'"))
+    module.write_text(old)
+    result = run_phasegate("validate", "--root", str(tmp_path))
+    assert result.returncode == 1
+    [line] = [x for x in result.stdout.splitlines() if "PG201" in x]
+    assert line.startswith("orchestrator/expected_processors.py:1:1: error PG201")
+    assert f"was generated by phasegate 0.0.9, now {__version__}" in line
+    assert "by hand" not in line

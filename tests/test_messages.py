@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from phasegate.orchestrator.expectations import expectation_for, today
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.messages import Rejected, decode_push, parse_completion
+from tests.orchestrator_helpers import REFERENCE
 
 
 def push(payload: bytes | str) -> dict:
@@ -98,16 +98,16 @@ def test_bad_payloads(payload, reason):
     ("2026-03-09T03:59:00+00:00", dt.date(2026, 3, 8)),    # 23:59 EDT
 ])
 def test_today_in_registry_timezone_across_dst(now, local_today):
-    assert today(dt.datetime.fromisoformat(now)) == local_today
+    assert REFERENCE.today(dt.datetime.fromisoformat(now)) == local_today
 
 
 @pytest.mark.parametrize("now", ["2026-11-01T05:30:00+00:00", "2026-11-01T06:30:00+00:00",
                                  "2026-11-02T04:30:00+00:00"])
 def test_modes_yesterday_today_tomorrow_on_the_day_dst_ends(now):
     moment = dt.datetime.fromisoformat(now)
-    modes = {day: expectation_for("phase3_to_phase4", dt.date(2026, 11, day), moment).mode
+    modes = {day: REFERENCE.expectation("phase3_to_phase4", dt.date(2026, 11, day), moment).mode
              for day in (1, 2)}
-    yesterday = expectation_for("phase3_to_phase4", dt.date(2026, 10, 31), moment)
+    yesterday = REFERENCE.expectation("phase3_to_phase4", dt.date(2026, 10, 31), moment)
     assert yesterday.mode == "overnight" and len(yesterday.expected) == 5
     assert modes == {1: "same_day", 2: "tomorrow"}
 

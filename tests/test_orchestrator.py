@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
-from phasegate.orchestrator import expected_processors as generated
+from tests.conftest import REPO
 from tests.orchestrator_helpers import (
     PHASE3,
+    REFERENCE,
     FakeClock,
     checkpoints,
     completion,
@@ -41,7 +43,7 @@ def test_sequential_completions_trigger_once(project_id):
     assert doc["_triggered"] is True and doc["_trigger_reason"] == "all_complete"
     assert doc["_trigger_pending"] is False
     assert doc["_mode"] == "overnight"
-    assert doc["_registry_digest"] == generated.REGISTRY_DIGEST
+    assert doc["_registry_digest"] == REFERENCE.registry_digest
     assert isinstance(doc["_first_completion_at"], dt.datetime)
     assert isinstance(doc["_last_completion_at"], dt.datetime)
     assert doc["player_game_summary"]["received_as"] == "PlayerGameSummaryProcessor"
@@ -71,7 +73,7 @@ def test_ordinary_completion_costs_three_firestore_calls(project_id):
 
 def test_every_alias_resolves_to_its_canonical_name(project_id):
     orchestrator, _ = make_orchestrator(project_id, "phase2_to_phase3")
-    for index, (alias, canonical) in enumerate(sorted(generated.ALIASES.items())):
+    for index, (alias, canonical) in enumerate(sorted(REFERENCE.aliases.items())):
         if not canonical.startswith("p2_"):
             continue
         run_key = f"2026-01-{index % 28 + 1:02d}"
@@ -85,7 +87,7 @@ def test_monitor_transition_marks_triggered_without_publishing(project_id):
     published = []
     orchestrator, _ = make_orchestrator(
         project_id, "phase2_to_phase3", publish=lambda *a: published.append(a) or "x")
-    names = generated.TRANSITIONS["phase2_to_phase3"]["expected"]
+    names = REFERENCE.transitions["phase2_to_phase3"]["expected"]
     for i, name in enumerate(names):
         outcome = orchestrator.handle_push(push(completion(name), f"m-{i}"))
     assert outcome.triggered_now and outcome.published_id is None
@@ -119,7 +121,7 @@ def test_prewritten_key_without_trigger_heals_on_next_delivery(project_id):
     at = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.UTC)
     client.collection("phase3_completion").document("2026-02-09").set({
         name: {"status": "success", "completed_at": at}
-        for name in generated.TRANSITIONS["phase3_to_phase4"]["expected"]})
+        for name in REFERENCE.transitions["phase3_to_phase4"]["expected"]})
     orchestrator, _ = make_orchestrator(project_id, "phase3_to_phase4")
     outcome = orchestrator.handle_push(push(completion("PlayerGameSummaryProcessor"), "m-9"))
     assert outcome.checkpoints[1] == "DUPLICATE"
@@ -136,7 +138,7 @@ def test_unknown_names_are_recorded_apart_and_never_counted(project_id):
     assert outcome.checkpoint == dotted.checkpoint == "UNKNOWN_PROCESSOR"
     doc = document(project_id, "phase2_completion", "2026-02-09")
     assert set(doc["_unknown"]) == {"NbacGambookProcessor", "nba.raw.table v2"}
-    assert not any(key in generated.PROCESSORS for key in doc)
+    assert not any(key in REFERENCE.processors for key in doc)
     line = [x for x in checkpoints(stream) if x["checkpoint"] == "UNKNOWN_PROCESSOR"][0]
     assert line["severity"] == "WARNING"
     assert "did you mean 'NbacGamebookProcessor'" in line["message"]
@@ -220,26 +222,79 @@ def test_pending_trigger_with_expired_lease_is_taken_over(project_id):
     assert len(drain(subscription)) == 1
 
 
-def test_on_completion_cloud_event_entry_point(project_id, monkeypatch):
+DEPLOYED = REPO / "orchestrator" / "expected_processors.py"
+
+
+def test_on_completion_cloud_event_entry_point(project_id):
     from cloudevents.http import CloudEvent
 
-    import phasegate.orchestrator.main as main
+    from phasegate.orchestrator import function_handlers
 
-    monkeypatch.setenv("PHASEGATE_TRANSITION", "phase2_to_phase3")
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
-    monkeypatch.setattr(main, "_orchestrator", None)
+    on_completion, _ = function_handlers(DEPLOYED, environ={
+        "PHASEGATE_TRANSITION": "phase2_to_phase3", "GOOGLE_CLOUD_PROJECT": project_id})
     event = CloudEvent({"type": "google.cloud.pubsub.topic.v1.messagePublished",
                         "source": "//pubsub.googleapis.com/projects/p/topics/completions"},
                        push(completion("NbacGamebookProcessor"), "ce-1"))
-    main.on_completion(event)
+    on_completion(event)
     doc = document(project_id, "phase2_completion", "2026-02-09")
     assert doc["p2_nbacom_gamebook_pdf"]["message_id"] == "ce-1"
+    assert doc["_transition_digest"] == REFERENCE.transition_digest("phase2_to_phase3")
 
 
-def test_missing_transition_setting_is_a_loud_error(monkeypatch):
-    import phasegate.orchestrator.main as main
+def test_on_push_http_entry_point_records_and_acknowledges(project_id):
+    import flask
 
-    monkeypatch.delenv("PHASEGATE_TRANSITION", raising=False)
-    monkeypatch.setattr(main, "_orchestrator", None)
-    with pytest.raises(RuntimeError, match="PHASEGATE_TRANSITION"):
-        main.orchestrator_from_environment()
+    from phasegate.orchestrator import function_handlers
+
+    _, on_push = function_handlers(DEPLOYED, environ={
+        "PHASEGATE_TRANSITION": "phase2_to_phase3", "GOOGLE_CLOUD_PROJECT": project_id})
+    app = flask.Flask(__name__)
+    body = json.dumps(push(completion("NbacGamebookProcessor"), "push-1")).encode()
+    with app.test_request_context("/", method="POST", data=body,
+                                  content_type="application/json"):
+        assert on_push(flask.request) == ("", 204)
+    with app.test_request_context("/", method="POST", data=b""):  # an empty push body
+        assert on_push(flask.request) == ("", 204)  # stored as rejected, acknowledged
+    doc = document(project_id, "phase2_completion", "2026-02-09")
+    assert doc["p2_nbacom_gamebook_pdf"]["message_id"] == "push-1"
+    from google.cloud import firestore
+
+    rejected = list(firestore.Client(project=project_id).collection("phasegate_rejected").stream())
+    assert len(rejected) == 1 and "not JSON" in rejected[0].to_dict()["reason"]
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({}, "PHASEGATE_TRANSITION is not set"),
+    ({"PHASEGATE_TRANSITION": "analytics_to_predictions"},
+     "unknown transition 'analytics_to_predictions'"),
+    ({"PHASEGATE_TRANSITION": "phase2_to_phase3", "PHASEGATE_REGISTRY_DIGEST": "0" * 64},
+     "was generated from another registry"),
+])
+def test_a_deployment_that_cannot_serve_fails_at_cold_start(environ, message):
+    import io
+
+    from phasegate.orchestrator import function_handlers
+    from phasegate.orchestrator.function import ColdStartFailed
+    from phasegate.orchestrator.logs import CheckpointLog
+
+    stream = io.StringIO()
+    with pytest.raises(ColdStartFailed, match=message):
+        function_handlers(DEPLOYED, environ=environ, log=CheckpointLog(stream))
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert line["checkpoint"] == "COLD_START_FAILED" and line["severity"] == "CRITICAL"
+    assert message in line["message"] and line["file"] == str(DEPLOYED)
+
+
+def test_a_missing_generated_module_fails_at_cold_start_naming_it(tmp_path):
+    import io
+
+    from phasegate.orchestrator import function_handlers
+    from phasegate.orchestrator.function import ColdStartFailed
+    from phasegate.orchestrator.logs import CheckpointLog
+
+    stream = io.StringIO()
+    missing = tmp_path / "expected_processors.py"
+    with pytest.raises(ColdStartFailed, match="is missing: run `phasegate generate`"):
+        function_handlers(missing, environ={"PHASEGATE_TRANSITION": "x"},
+                          log=CheckpointLog(stream))
+    assert str(missing) in stream.getvalue()

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from phasegate.orchestrator import expected_processors as generated
 from tests.orchestrator_helpers import (
     PHASE3,
+    REFERENCE,
     completion,
     create_trigger_subscription,
     drain,
@@ -35,7 +35,7 @@ def test_twenty_processes_at_one_instant_record_all_and_trigger_once(project_id)
     triggers = Counter(run_key for run_key, _, triggered, _, _, _ in outcomes if triggered)
     assert triggers == dict.fromkeys(RUN_KEYS, 1)
     client = firestore_client(project_id)
-    expected = set(generated.TRANSITIONS["phase3_to_phase4"]["expected"])
+    expected = set(REFERENCE.transitions["phase3_to_phase4"]["expected"])
     for run_key in RUN_KEYS:
         doc = client.collection("phase3_completion").document(run_key).get().to_dict()
         recorded = {k for k, v in doc.items() if not k.startswith("_") and

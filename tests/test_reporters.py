@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 
-from tests.conftest import REPO
 from phasegate.validator.findings import Finding, Severity
 from phasegate.validator.reporters import REPORTERS
 from phasegate.validator.rules import ALL_RULES
+from tests.conftest import REPO
 
 FINDINGS = [
     Finding("registry/processors.yaml", 12, 9, "PG102", "disabled-but-expected",

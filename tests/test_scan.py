@@ -7,10 +7,10 @@ import textwrap
 import pytest
 
 from phasegate.registry.loading import load_registry
-from tests.conftest import REFERENCE_REGISTRY
 from phasegate.validator.scan import scan_python
 from phasegate.validator.suppression import find_suppressions
 from phasegate.validator.vocabulary import build_vocabulary
+from tests.conftest import REFERENCE_REGISTRY
 
 
 @pytest.fixture(scope="module")

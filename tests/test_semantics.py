@@ -132,3 +132,50 @@ def test_cron_longest_gap(schedule, gap):
 def test_cron_rejects_bad_expressions(schedule):
     with pytest.raises(CronError):
         longest_gap_minutes(schedule)
+
+
+def _reference_with(edit):
+    import re
+
+    from tests.conftest import REFERENCE_REGISTRY
+
+    text = re.sub(*edit, REFERENCE_REGISTRY.read_text(), count=1)
+    loaded = load_registry_text(text, "registry/processors.yaml")
+    assert loaded.registry is not None, edit
+    return loaded.registry
+
+
+def _digests(registry):
+    from phasegate.registry.semantics import digest, transition_digest
+
+    return digest(registry), {name: transition_digest(registry, name)
+                              for name in registry.transitions}
+
+
+def test_a_canary_only_edit_changes_no_transition_digest():
+    before_registry, before = _digests(_reference_with((r"^$", "")))
+    after_registry, after = _digests(_reference_with((r"renotify_hours: \d+", "renotify_hours: 12")))
+    assert after_registry != before_registry  # the registry did change
+    assert after == before  # but no transition's behaviour did: nothing goes STALE
+
+
+def test_editing_one_transition_leaves_the_others_digests_alone():
+    _, before = _digests(_reference_with((r"^$", "")))
+    _, after = _digests(_reference_with((r"trigger_topic: nba-phase4-trigger",
+                                         "trigger_topic: nba-phase4-trigger-v2")))
+    assert after["phase3_to_phase4"] != before["phase3_to_phase4"]
+    assert after["phase2_to_phase3"] == before["phase2_to_phase3"]
+
+
+def test_disabling_an_upstream_scraper_changes_the_transition_digest():
+    _, before = _digests(_reference_with((r"^$", "")))
+    _, after = _digests(_reference_with((r"(nbac_gamebook_pdf:\n\s+enabled:) true",
+                                         r"\1 false\n    disabled_reason: feed moved")))
+    assert after["phase2_to_phase3"] != before["phase2_to_phase3"]
+
+
+def test_spelling_out_a_default_changes_no_digest():
+    before = _digests(_reference_with((r"^$", "")))
+    after = _digests(_reference_with((r"\ngenerate:", "\ndeploy: {max_delivery_attempts: 10}\n"
+                                                     "generate:")))
+    assert after == before

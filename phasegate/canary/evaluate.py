@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phasegate.registry.modes import select_mode
-
-COMPLETING = frozenset({"success", "partial"})
+from phasegate.runtime import COMPLETING, processor_status, select_mode
 
 
 @dataclass(frozen=True)
@@ -121,15 +119,6 @@ def quiet_reason(run_key: str, settings: Settings) -> str | None:
     return None
 
 
-def processor_status(name: str, settings: Settings) -> str:
-    processor = settings.expectations["processors"].get(name)
-    if processor is None:
-        return "not in registry"
-    if not processor["enabled"]:
-        return f"disabled ({processor['disabled_reason']})"
-    return "enabled"
-
-
 def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
              now: dt.datetime, settings: Settings,
              history: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[Check]:
@@ -149,7 +138,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
     done = completions(document, aliases)
     completed = tuple(sorted(set(done) & expected))
     missing_names = sorted(expected - set(done))
-    missing = tuple(Missing(name, processor_status(name, settings),
+    missing = tuple(Missing(name, processor_status(name, settings.expectations["processors"]),
                             _last_reported(name, history or {}, aliases))
                     for name in missing_names)
     checks = [_transition_state(base, spec, document, done, completed, missing, now, quiet,
@@ -159,13 +148,29 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
         checks.append(Check(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
                             detail=f"names the registry does not know: {', '.join(unknown)}; "
                                    "they are never counted (a misspelt alias?)"))
-    digest = document.get("_registry_digest")
-    if digest and digest != settings.expectations["registry_digest"]:
+    stale = stale_digest(document, spec)
+    if stale:
         checks.append(Check(**base, state="STALE_REGISTRY", completed=completed, alerting=True,
-                            detail=f"written by an orchestrator deployed from another registry "
-                                   f"(digest {str(digest)[:12]}, current "
-                                   f"{settings.expectations['registry_digest'][:12]}); redeploy"))
+                            detail=f"not fired yet, and written by an orchestrator whose "
+                                   f"expectations for this transition differ from the registry's "
+                                   f"(transition digest {stale[:12]}, current "
+                                   f"{str(spec['digest'])[:12]}); redeploy the orchestrator"))
     return checks
+
+
+def stale_digest(document: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
+    """The document's transition digest when it makes the run key STALE_REGISTRY, else None.
+
+    Only a run key that has not fired can be affected by a redeploy, and only
+    the transition's own digest counts: editing canary settings or another
+    transition changes nothing here. A document without one is legacy, not stale.
+    """
+    if document.get("_triggered"):
+        return None
+    digest = document.get("_transition_digest")
+    if not isinstance(digest, str) or not digest or digest == spec.get("digest"):
+        return None
+    return digest
 
 
 def _no_document(base: dict[str, Any], day: dt.date, now: dt.datetime, settings: Settings,

@@ -157,7 +157,7 @@ def _auto_heal(result: RunResult, store: Any, settings: Settings, now: dt.dateti
                 and transitions[check.transition].get("auto_heal")):
             continue
         if heal is None:
-            heal = _orchestrator_heal(store)
+            heal = _orchestrator_heal(store, settings)
         try:
             outcome = heal(check.transition, check.run_key, now)
         except Exception as error:  # noqa: BLE001 - the LATE alert still goes out
@@ -169,11 +169,15 @@ def _auto_heal(result: RunResult, store: Any, settings: Settings, now: dt.dateti
                 detail=f"auto-healed: fired with deadline_partial; {check.detail}")
 
 
-def _orchestrator_heal(store: Any) -> Heal:
+def _orchestrator_heal(store: Any, settings: Settings) -> Heal:
     from phasegate.orchestrator.core import Orchestrator
+    from phasegate.runtime import Expectations
+
+    expectations = Expectations(settings.expectations, "canary/expected.json")
 
     def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
-        orchestrator = Orchestrator(transition, store.client, clock=lambda: now)
+        orchestrator = Orchestrator(transition, store.client, clock=lambda: now,
+                                    expectations=expectations)
         return orchestrator.trigger_partial(dt.date.fromisoformat(run_key), now)
 
     return heal

@@ -1,4 +1,8 @@
-"""Build the canary's settings: from the registry (command line) or expected.json (function)."""
+"""Build the canary's settings: from the registry (command line) or expected.json (function).
+
+Both go through the same generated JSON, so the command-line canary and the
+deployed one cannot disagree; the calendar's run keys travel inside it.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.canary.evaluate import Settings
+from phasegate.runtime import Expectations
 
 
-def read_calendar(path: Path) -> frozenset[str]:
-    """Run keys (YYYY-MM-DD) on which a run is expected, one per line; # starts a comment."""
-    import datetime as dt
+def settings_from(expectations: Expectations) -> Settings:
+    """Settings from generated expectations (canary/expected.json, checked by the runtime)."""
+    data = expectations.data
+    for key in ("canary", "calendar"):
+        if key not in data:
+            from phasegate.runtime import ExpectationsError
 
-    keys = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        try:
-            keys.add(dt.date.fromisoformat(text).isoformat())
-        except ValueError as error:
-            raise ValueError(f"{path}:{number}: {text!r} is not a date (YYYY-MM-DD)") from error
-    return frozenset(keys)
-
-
-def settings_from(expectations: dict[str, Any], root: Path) -> Settings:
-    calendar = expectations["canary"].get("calendar")
-    keys = read_calendar(root / calendar) if calendar else frozenset()
-    return Settings(expectations, keys)
+            raise ExpectationsError(f"{expectations.source} lacks {key!r}: it is not the "
+                                    "canary's expected.json; run `phasegate generate`")
+    return Settings(data, frozenset(data["calendar"]))
 
 
 def settings_from_registry(registry: Any, shown: str, root: Path) -> Settings:
+    """Settings for the command line: the canary JSON rendered now, with the calendar under root."""
+    from phasegate.generation import read_inputs
     from phasegate.registry.generate import render_json
 
-    return settings_from(json.loads(render_json(registry, shown)), root)
+    text = render_json(registry, shown, read_inputs(registry, root))
+    return settings_from(Expectations.from_data(json.loads(text), shown))

@@ -16,15 +16,13 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
-from phasegate.orchestrator import expected_processors as generated
-from phasegate.orchestrator.expectations import canonical_name, expectation_for
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
-from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate, registry_status
+from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate
 from phasegate.orchestrator.store import CompletionStore
+from phasegate.runtime import Expectations, processor_status
 
 Clock = Callable[[], dt.datetime]
 Publish = Callable[[str, bytes, dict[str, str]], str]  # topic id, data, attributes -> id
@@ -56,17 +54,13 @@ class Outcome:
 class Orchestrator:
     """One transition's orchestrator (the Cloud Function serves one transition)."""
 
-    def __init__(self, transition: str, firestore_client: Any, *,
+    def __init__(self, transition: str, firestore_client: Any, *, expectations: Expectations,
                  publish: Publish | None = None, clock: Clock = utc_now,
                  log: CheckpointLog | None = None, project: str | None = None,
-                 timeout: float = 30.0, lease: dt.timedelta = TRIGGER_LEASE,
-                 expectations: ModuleType = generated) -> None:
-        if transition not in expectations.TRANSITIONS:
-            known = ", ".join(sorted(expectations.TRANSITIONS))
-            raise ValueError(f"unknown transition {transition!r}; the registry has: {known}")
-        self.generated = expectations
+                 timeout: float = 30.0, lease: dt.timedelta = TRIGGER_LEASE) -> None:
+        self.expectations = expectations
         self.transition = transition
-        self.spec = expectations.TRANSITIONS[transition]
+        self.spec = expectations.transition(transition)  # an unknown name fails here
         self.store = CompletionStore(firestore_client, self.spec["collection"], timeout)
         self.publish = publish
         self.clock = clock
@@ -93,21 +87,22 @@ class Orchestrator:
         now = self.clock()
         run_key = completion.run_key.isoformat()
         outcome = Outcome("RECEIVED", run_key, completion.processor_name)
-        expectation = expectation_for(self.transition, completion.run_key, now, self.generated)
+        expectation = self.expectations.expectation(self.transition, completion.run_key, now)
         self._log(outcome, "RECEIVED", f"{completion.processor_name} {completion.status}",
                   completion, processor=completion.processor_name, status=completion.status,
                   message_id=completion.message_id, mode=expectation.mode)
         meta = {
             "_expected": sorted(expectation.expected),
             "_mode": expectation.mode,
-            "_registry_digest": self.generated.REGISTRY_DIGEST,
+            "_registry_digest": self.expectations.registry_digest,
+            "_transition_digest": self.spec["digest"],
         }
-        canonical = canonical_name(completion.processor_name, self.generated)
+        canonical = self.expectations.canonical_name(completion.processor_name)
         if canonical is None:
             self.store.merge(run_key, {"_unknown": {completion.processor_name: _entry(
                 completion, now)}, **meta})
             close = difflib.get_close_matches(completion.processor_name,
-                                              self.generated.ALIASES, 1)
+                                              list(self.expectations.aliases), 1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             self._log(outcome, "UNKNOWN_PROCESSOR",
                       f"{completion.processor_name!r} is not in the registry; recorded under "
@@ -131,7 +126,7 @@ class Orchestrator:
                       f"{completion.processor_name})", completion, processor=canonical,
                       status=completion.status)
             state = self.store.read(run_key)
-        result = evaluate(state.data, expectation.expected, self.generated.PROCESSORS)
+        result = evaluate(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.first_completion_at is None and result.earliest_completion is not None:
@@ -144,8 +139,8 @@ class Orchestrator:
             self._trigger(outcome, completion, result, now)
         else:
             expected_count = len(expectation.expected)
-            processors = self.generated.PROCESSORS
-            missing = [f"{name}: {registry_status(name, processors)}" for name in result.missing]
+            processors = self.expectations.processors
+            missing = [f"{name}: {processor_status(name, processors)}" for name in result.missing]
             self._log(outcome, "WAITING",
                       f"completed {len(outcome.completed)}/{expected_count}; missing "
                       f"{', '.join(missing)}", completion,
@@ -191,9 +186,9 @@ class Orchestrator:
         now = now or self.clock()
         key = run_key.isoformat()
         outcome = Outcome("RECEIVED", key)
-        expectation = expectation_for(self.transition, run_key, now, self.generated)
+        expectation = self.expectations.expectation(self.transition, run_key, now)
         state = self.store.read(key)
-        result = evaluate(state.data, expectation.expected, self.generated.PROCESSORS)
+        result = evaluate(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.triggered:
@@ -276,7 +271,7 @@ class Orchestrator:
             "transition": self.transition, "run_key": outcome.run_key,
             "trigger_id": trigger_id, "reason": reason,
             "completed": sorted(result.completed), "to_phase": self.spec["to_phase"],
-            "registry_digest": self.generated.REGISTRY_DIGEST,
+            "registry_digest": self.expectations.registry_digest,
         }
         try:
             publish = self.publish or self._default_publisher()

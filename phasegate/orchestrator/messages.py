@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-COMPLETING = frozenset({"success", "partial"})
-STATUSES = COMPLETING | {"failed", "no_data", "skipped"}
+from phasegate.runtime import COMPLETING, STATUSES
+
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_TEXT = 512
 

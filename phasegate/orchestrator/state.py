@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.orchestrator import expected_processors as generated
-from phasegate.orchestrator.messages import COMPLETING
+from phasegate.runtime import COMPLETING
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,12 @@ def entry_completes(entry: Any) -> bool:
 
 
 def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
-             processors: Mapping[str, Any] | None = None) -> Evaluation:
-    """Which expected processors have completed, and whether the transition may fire."""
+             known: Mapping[str, Any]) -> Evaluation:
+    """Which expected processors have completed, and whether the transition may fire.
+
+    ``known`` holds the registry's processors: any other key never counts.
+    """
     fields = document or {}
-    known = generated.PROCESSORS if processors is None else processors
     completed = frozenset(
         name for name, entry in fields.items()
         if not name.startswith("_") and name in known and entry_completes(entry)
@@ -50,15 +51,3 @@ def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
         first_completion_at=fields.get("_first_completion_at"),
         earliest_completion=min(aware) if aware else None,
     )
-
-
-def registry_status(name: str, processors: Mapping[str, Any] | None = None) -> str:
-    """How the registry sees a processor, for WAITING lines and alerts."""
-    processor = (generated.PROCESSORS if processors is None else processors).get(name)
-    if processor is None:
-        return "not in registry"
-    if not processor["enabled"]:
-        return f"disabled ({processor['disabled_reason']})"
-    if not processor["per_run_key"]:
-        return "season-level, never reports per run key"
-    return "enabled"

@@ -178,7 +178,8 @@ def render_scheduler(registry: Registry, source: str, inputs: Inputs = NO_INPUTS
     job = {  # a Cloud Scheduler REST resource: no fields of our own
         "name": f"phasegate-canary-{registry.pipeline}",
         "description": f"phasegate canary for {registry.pipeline}; generated from {source} "
-                       f"(registry digest {digest(registry)[:12]}), do not edit",
+                       f"by phasegate {__version__} (registry digest {digest(registry)[:12]}), "
+                       "do not edit",
         "schedule": registry.canary.schedule,
         "timeZone": registry.timezone,
         "attemptDeadline": "300s",
@@ -209,7 +210,7 @@ def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = N
     absent_seconds = max(3 * interval, 30) * 60
     metric = f"phasegate_canary_heartbeat_{registry.pipeline.replace('-', '_')}"
     document = {
-        "_generated": f"generated from {source} by phasegate; {DO_NOT_EDIT}",
+        "_generated": f"generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}",
         "log_metric": {
             "name": metric,
             "description": "phasegate canary heartbeats (one per run)",

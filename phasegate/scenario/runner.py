@@ -13,12 +13,12 @@ import base64
 import datetime as dt
 import io
 import json
-import types
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phasegate.runtime import Expectations
 from phasegate.scenario.spec import Expectation, Scenario, ScenarioError, format_duration
 
 
@@ -86,14 +86,6 @@ def _registry(scenario: Scenario) -> tuple[Any, str, Path]:
     return loaded.registry, source, root
 
 
-def _generated_module(registry: Any, source: str) -> types.ModuleType:
-    from phasegate.registry.generate import render_python
-
-    module = types.ModuleType(f"phasegate_scenario_{uuid.uuid4().hex}")
-    exec(compile(render_python(registry, source), source, "exec"), module.__dict__)  # noqa: S102
-    return module
-
-
 def _push(payload: dict[str, Any], message_id: str) -> dict[str, Any]:
     data = base64.b64encode(json.dumps(payload).encode()).decode()
     return {"message": {"data": data, "messageId": message_id}, "subscription": "scenario"}
@@ -104,24 +96,23 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
 
     from phasegate.canary.evaluate import Settings
     from phasegate.canary.run import run_once
-    from phasegate.canary.settings import read_calendar
     from phasegate.canary.store import CanaryStore
+    from phasegate.generation import read_inputs
     from phasegate.orchestrator.core import Orchestrator, TriggerPublishFailed
     from phasegate.orchestrator.logs import CheckpointLog
     from phasegate.registry.generate import render_json
 
     registry, source, root = _registry(scenario)
-    module = _generated_module(registry, source)
-    expectations = json.loads(render_json(registry, source))
+    inputs = read_inputs(registry, root)
+    data = json.loads(render_json(registry, source, inputs))
+    module = Expectations.from_data(data, source)
+    expectations = json.loads(render_json(registry, source, inputs))
     expectations["canary"]["notify"] = [{"log": {}}]
-    calendar = set(scenario.calendar)
-    if registry.canary.calendar:
-        calendar |= read_calendar(root / registry.canary.calendar)
-    settings = Settings(expectations, frozenset(calendar))
+    settings = Settings(expectations, frozenset(set(scenario.calendar) | inputs.calendar))
     project = f"scenario-{uuid.uuid4().hex[:12]}"
     client = firestore.Client(project=project)
     publisher = pubsub_v1.PublisherClient()
-    for spec in module.TRANSITIONS.values():
+    for spec in module.transitions.values():
         if spec["action"] == "trigger":
             publisher.create_topic(name=publisher.topic_path(project, spec["trigger_topic"]))
     now = scenario.start
@@ -136,7 +127,7 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     orchestrators = {name: Orchestrator(name, client, clock=clock, project=project,
                                         log=CheckpointLog(io.StringIO()), expectations=module,
                                         publish=publish)
-                     for name in module.TRANSITIONS}
+                     for name in module.transitions}
     result = ScenarioResult(scenario)
 
     def heal(transition: str, run_key: str, at: dt.datetime) -> Any:
@@ -186,27 +177,27 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     return result
 
 
-def _prewrite(client: Any, module: types.ModuleType, event: Any, now: dt.datetime) -> None:
+def _prewrite(client: Any, module: Expectations, event: Any, now: dt.datetime) -> None:
     """Another writer records a processor's key directly (it happened: failure story 4)."""
     payload = event.payload
-    canonical = module.ALIASES.get(str(payload.get("processor_name")),
+    canonical = module.aliases.get(str(payload.get("processor_name")),
                                    payload.get("processor_name"))
     run_key = str(payload.get("game_date") or payload.get("run_key"))
     for transition in _targets(event, module):
-        collection = module.TRANSITIONS[transition]["collection"]
+        collection = module.transitions[transition]["collection"]
         client.collection(collection).document(run_key).set(
             {canonical: {"status": payload.get("status", "success"), "completed_at": now}},
             merge=True)
 
 
-def _targets(event: Any, module: types.ModuleType) -> list[str]:
+def _targets(event: Any, module: Expectations) -> list[str]:
     """Which transition's function receives a message: by the processor's phase."""
     if event.transition:
         return [event.transition]
-    canonical = module.ALIASES.get(str(event.payload.get("processor_name")))
-    transitions = module.TRANSITIONS
+    canonical = module.aliases.get(str(event.payload.get("processor_name")))
+    transitions = module.transitions
     if canonical is not None:
-        phase = module.PROCESSORS[canonical]["phase"]
+        phase = module.processors[canonical]["phase"]
         matching = [t for t, spec in transitions.items() if spec["from_phase"] == phase]
         if matching:
             return matching

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phasegate.registry.generate import Artifact, render_all
+from phasegate.registry.generate import Artifact
 from phasegate.registry.models import Registry
 from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
 from phasegate.validator.scan import FileScan, scan_python
@@ -72,7 +72,15 @@ def read_workspace(
     """Read and scan everything the registry declares, relative to ``root``."""
     workspace = Workspace(build_vocabulary(registry))
     workspace.suppressions[registry_display] = find_suppressions(registry_text)
-    artifacts = render_all(registry, registry_display)
+    from phasegate.generation import GenerationError, render_for_root
+
+    try:
+        artifacts = render_for_root(registry, registry_display, root)
+    except GenerationError as error:
+        artifacts = []
+        workspace.unscannable.append(Unscannable(
+            ("canary", "calendar"), f"{error}; generated artifacts were not compared",
+            registry.canary.calendar or ""))
     for artifact in artifacts:
         workspace.artifacts.append(ArtifactState(artifact, _read_or_none(root / artifact.path)))
     generated = {artifact.path for artifact in artifacts}

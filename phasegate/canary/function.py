@@ -1,0 +1,70 @@
+"""The canary's Cloud Function entry point, bound to the expected.json deployed beside it.
+
+Cloud Scheduler calls it; it runs the canary once and answers 200 with the
+run's JSON when the run completed (alerting or not) and 500 when the canary
+could not do its job, so that Cloud Scheduler records the failure too. A
+missing or foreign expected.json fails at cold start with one log line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+
+from phasegate.canary.evaluate import Settings
+from phasegate.canary.settings import settings_from
+from phasegate.runtime import Expectations, ExpectationsError
+
+CanaryHttp = Callable[[Any], tuple[str, int, dict[str, str]]]
+
+
+def _cold_start_failed(message: str, path: Path | str) -> None:
+    entry = {"severity": "CRITICAL", "message": f"COLD_START_FAILED canary: {message}",
+             "checkpoint": "COLD_START_FAILED", "file": str(path)}
+    sys.stdout.write(json.dumps(entry, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def load_settings(path: Path | str, environ: dict[str, str]) -> Settings:
+    """The canary's settings from its deployed expected.json, checked against the plan's digest."""
+    expectations = Expectations.load(path)
+    wanted = environ.get("PHASEGATE_REGISTRY_DIGEST", "")
+    if wanted and wanted != expectations.registry_digest:
+        raise ExpectationsError(
+            f"{path} was generated from another registry (digest "
+            f"{expectations.registry_digest[:12]}, the deployment expects {wanted[:12]}); run "
+            "`phasegate generate` and deploy again")
+    return settings_from(expectations)
+
+
+def function_handler(path: Path | str, *, environ: dict[str, str] | None = None) -> CanaryHttp:
+    """``canary_http(request)`` for the expected.json at ``path``; fails at cold start if bad."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        settings = load_settings(path, env)
+    except ExpectationsError as error:
+        _cold_start_failed(str(error), path)
+        raise
+    project = env.get("GOOGLE_CLOUD_PROJECT")
+
+    def canary_http(request: Any) -> tuple[str, int, dict[str, str]]:
+        """Run the canary once (Cloud Scheduler's POST)."""
+        from google.cloud import firestore
+
+        from phasegate.canary.run import EXIT_FAILED, run_once
+        from phasegate.canary.store import CanaryStore
+
+        store = CanaryStore(firestore.Client(project=project))
+        result = run_once(store, settings, dt.datetime.now(dt.UTC))
+        status = 500 if result.exit_code == EXIT_FAILED else 200
+        return json.dumps(result.as_json(), default=str), status, {
+            "Content-Type": "application/json"}
+
+    return functions_framework.http(canary_http)

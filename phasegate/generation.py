@@ -1,0 +1,139 @@
+"""``phasegate generate``: write the runtime's artifacts, or compare them (``--check``).
+
+Every format's renderer is a pure function of the registry and the inputs
+read here (the canary calendar); this module is the I/O edge around them
+and the one place that knows every format, including the deployment plan
+that :mod:`phasegate.deploy` owns. The validator's PG201 renders through
+:func:`render_for_root` too, so "stale" means the same in both commands.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TextIO
+
+from phasegate.registry.calendar import CalendarError, inside, read_calendar
+from phasegate.registry.generate import RENDERERS, Artifact, Inputs, Renderer
+from phasegate.registry.models import Registry
+
+EXIT_CLEAN, EXIT_STALE, EXIT_USAGE = 0, 1, 2
+
+
+class GenerationError(Exception):
+    """An input of generation cannot be read, or an artifact cannot be written."""
+
+
+def _render_plan(registry: Registry, source: str, inputs: Inputs) -> str:
+    from phasegate.deploy.plan import render_plan  # only registries that list a plan pay for it
+
+    return render_plan(registry, source, inputs)
+
+
+def renderers() -> dict[str, Renderer]:
+    """Every format a ``generate:`` entry may name."""
+    return {**RENDERERS, "deploy-plan": _render_plan}
+
+
+def read_inputs(registry: Registry, root: Path) -> Inputs:
+    """What the renderers need besides the registry, read under ``root``."""
+    calendar = registry.canary.calendar
+    if calendar is None:
+        return Inputs()
+    try:
+        return Inputs(calendar=read_calendar(root, calendar))
+    except (CalendarError, OSError) as error:
+        raise GenerationError(f"canary.calendar: {error}") from error
+
+
+def render_for_root(registry: Registry, source: str, root: Path) -> list[Artifact]:
+    """Every artifact under ``generate:``, rendered with the inputs found under ``root``."""
+    from phasegate.registry.generate import render_all
+
+    return render_all(registry, source, read_inputs(registry, root), renderers())
+
+
+def generate(registry_path: Path, root: Path, *, check: bool, out: TextIO, err: TextIO,
+             shown: str | None = None) -> int:
+    """Write (or with ``check`` compare) every artifact; exit code as the command line's.
+
+    A registry with errors generates nothing and prints its findings. Files
+    are written only when their content changes; the registry itself is
+    never overwritten, and nothing is written outside ``root``.
+    """
+    from phasegate.registry.loading import load_registry
+    from phasegate.registry.yaml_loader import UnreadableFile
+    from phasegate.validator.check import check_loaded
+    from phasegate.validator.reporters import REPORTERS
+
+    shown = shown or registry_path.as_posix()
+    try:
+        loaded = load_registry(registry_path, shown)
+    except UnreadableFile as error:
+        print(f"phasegate: error: {error}", file=err)
+        return EXIT_USAGE
+    if loaded.registry is None:
+        out.write(REPORTERS["text"](check_loaded(loaded)))
+        print(f"phasegate: {shown} has errors; nothing generated", file=err)
+        return EXIT_STALE
+    try:
+        artifacts = render_for_root(loaded.registry, shown, root)
+    except GenerationError as error:
+        print(f"phasegate: error: {error}", file=err)
+        return EXIT_USAGE
+    if not artifacts:
+        print(f"phasegate: {shown} lists nothing under 'generate:'", file=err)
+        return EXIT_CLEAN
+    registry_real = registry_path.resolve()
+    stale = 0
+    for artifact in artifacts:
+        try:
+            target = inside(root, artifact.path)
+        except CalendarError as error:
+            print(f"phasegate: error: generate: {error}; not written", file=err)
+            return EXIT_USAGE
+        if target == registry_real:
+            print(f"phasegate: error: generate: {artifact.path} is the registry itself; "
+                  "not written", file=err)
+            return EXIT_USAGE
+        try:
+            current = _read(target, artifact.path)
+        except GenerationError as error:
+            print(f"phasegate: error: {error}", file=err)
+            return EXIT_USAGE
+        if current == artifact.text:
+            print(f"phasegate: {artifact.path} is up to date", file=err)
+            continue
+        if check:
+            stale += 1
+            before = [] if current is None else current.splitlines(keepends=True)
+            out.writelines(difflib.unified_diff(
+                before, artifact.text.splitlines(keepends=True),
+                fromfile=f"a/{artifact.path}" if current is not None else "/dev/null",
+                tofile=f"b/{artifact.path}"))
+            print(f"phasegate: {artifact.path} is {'missing' if current is None else 'stale'}",
+                  file=err)
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(artifact.text, encoding="utf-8")
+        except OSError as error:
+            print(f"phasegate: error: {artifact.path}: cannot write: {error.strerror}", file=err)
+            return EXIT_USAGE
+        print(f"phasegate: wrote {artifact.path}", file=err)
+    if stale:
+        print(f"phasegate: {stale} artifact(s) out of date; run `phasegate generate`", file=err)
+        return EXIT_STALE
+    return EXIT_CLEAN
+
+
+def _read(target: Path, shown: str) -> str | None:
+    """The artifact's current text, or None when there is none yet."""
+    if not target.exists():
+        return None
+    if not target.is_file():
+        raise GenerationError(f"{shown}: not a regular file")
+    try:
+        return target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""  # unreadable counts as stale; writing replaces it

@@ -1,0 +1,90 @@
+"""The Cloud Function entry points, bound to one deployment's generated expectations.
+
+``function_handlers(path)`` runs at cold start: it reads the generated
+module, checks that it serves ``PHASEGATE_TRANSITION`` (and, when the
+deployment plan set ``PHASEGATE_REGISTRY_DIGEST``, that it comes from that
+registry), and fails right there with one JSON log line naming the file if
+not, never at the first message. The Firestore and Pub/Sub clients are
+created on the first delivery, so the import stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+
+from phasegate.orchestrator.core import Orchestrator
+from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.runtime import Expectations, ExpectationsError
+
+OnCompletion = Callable[[Any], None]
+OnPush = Callable[[Any], tuple[str, int]]
+
+
+class ColdStartFailed(RuntimeError):
+    """The deployment cannot serve: wrong or missing generated file, or unset variables."""
+
+
+def check_deployment(expectations: Expectations, environ: dict[str, str]) -> str:
+    """The transition this deployment serves, or ColdStartFailed saying what is wrong."""
+    transition = environ.get("PHASEGATE_TRANSITION", "")
+    if not transition:
+        known = ", ".join(sorted(expectations.transitions))
+        raise ColdStartFailed(f"PHASEGATE_TRANSITION is not set; {expectations.source} serves "
+                              f"one of: {known}")
+    try:
+        expectations.transition(transition)
+    except ExpectationsError as error:
+        raise ColdStartFailed(str(error)) from error
+    wanted = environ.get("PHASEGATE_REGISTRY_DIGEST", "")
+    if wanted and wanted != expectations.registry_digest:
+        raise ColdStartFailed(
+            f"{expectations.source} was generated from another registry (digest "
+            f"{expectations.registry_digest[:12]}, the deployment expects {wanted[:12]}); "
+            "run `phasegate generate` and deploy again")
+    return transition
+
+
+def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None,
+                      log: CheckpointLog | None = None) -> tuple[OnCompletion, OnPush]:
+    """``(on_completion, on_push)`` for the generated expectations at ``path``.
+
+    ``on_completion`` takes an Eventarc CloudEvent; ``on_push`` a Pub/Sub push
+    request (HTTP, ``{"message": ..., "subscription": ...}``). Both store a
+    malformed message and acknowledge it; a transient failure raises, so
+    Pub/Sub delivers again.
+    """
+    env = dict(os.environ if environ is None else environ)
+    log = log or CheckpointLog(project=env.get("GOOGLE_CLOUD_PROJECT"))
+    try:
+        expectations = Expectations.load(path)
+        transition = check_deployment(expectations, env)
+    except (ExpectationsError, ColdStartFailed) as error:
+        log.emit("COLD_START_FAILED", str(error), severity="CRITICAL",
+                 transition=env.get("PHASEGATE_TRANSITION", ""), file=str(path))
+        raise ColdStartFailed(str(error)) from None
+    project = env.get("GOOGLE_CLOUD_PROJECT")
+    built: list[Orchestrator] = []
+
+    def orchestrator() -> Orchestrator:
+        if not built:
+            from google.cloud import firestore
+
+            built.append(Orchestrator(transition, firestore.Client(project=project),
+                                      expectations=expectations, project=project, log=log))
+        return built[0]
+
+    def on_completion(cloud_event: Any) -> None:
+        """One processor-completion message, delivered by Eventarc as a CloudEvent."""
+        orchestrator().handle_push(cloud_event.data)
+
+    def on_push(request: Any) -> tuple[str, int]:
+        """One processor-completion message, delivered by a Pub/Sub push subscription."""
+        orchestrator().handle_push(request.get_data(cache=False))
+        return "", 204
+
+    return functions_framework.cloud_event(on_completion), functions_framework.http(on_push)

@@ -1,0 +1,278 @@
+"""``phasegate init``: scaffold a pipeline's four folders, its hook and its CI workflow.
+
+Creates only what is missing and never overwrites a file; for a
+``.pre-commit-config.yaml`` or workflow that exists it prints the lines to add.
+Every path it would write is resolved (symlinks followed) and checked to stay
+inside DIR before anything is written, and files are created with
+``O_EXCL | O_NOFOLLOW``, so a symlink never leads a write out of DIR. Bad input
+is a message on ``err`` and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from string import Template
+from typing import TextIO
+
+from phasegate import __version__
+from phasegate.scaffold import templates
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+PRE_COMMIT = PurePosixPath(".pre-commit-config.yaml")
+WORKFLOW = PurePosixPath(".github/workflows/phasegate.yml")
+REGISTRY = PurePosixPath("registry/processors.yaml")
+GENERATED = (  # what the starter registry lists under `generate:`, relative to the prefix
+    "orchestrator/expected_processors.py",
+    "orchestrator/requirements.txt",
+    "canary/expected.json",
+    "canary/requirements.txt",
+    "deploy/plan.sh",
+    "deploy/canary-scheduler.json",
+    "deploy/canary-monitoring.json",
+)
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+_PREFIX_PART = re.compile(r"\.?[A-Za-z0-9_][A-Za-z0-9._-]*")
+
+
+class Refused(Exception):
+    """Bad input or an unsafe path: exit 2 with this message, nothing (more) written."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: PurePosixPath  # relative to DIR
+    text: str
+    markers: tuple[str, ...] = ()  # when it exists and holds all of these, nothing to add
+    to_add: str = ""  # when it exists without them: what to add, and where
+    where: str = ""
+
+
+def init_command(directory: Path, *, pipeline: str | None, prefix: str | None,
+                 out: TextIO, err: TextIO) -> int:
+    """Scaffold a pipeline in ``directory``; returns the exit code (0, 2, or generation's)."""
+    try:
+        return _init(Path(directory), pipeline, prefix, out, err)
+    except Refused as error:
+        print(f"phasegate: error: {error}", file=err)
+        return EXIT_USAGE
+
+
+def sanitize_pipeline_name(text: str) -> str:
+    """``text`` as a pipeline name: lowercase ``[a-z0-9-]``, starting with a letter."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if not name:
+        return "pipeline"
+    return name if name[0].isalpha() else f"pipeline-{name}"
+
+
+def check_prefix(prefix: str | None) -> tuple[str, ...]:
+    """The folders of ``--prefix PATH``, or :class:`Refused` when it could leave DIR."""
+    if prefix is None:
+        return ()
+    if PurePosixPath(prefix).is_absolute() or PureWindowsPath(prefix).anchor:
+        raise Refused(f"--prefix {prefix!r}: must be a relative path inside DIR")
+    parts = [part for part in prefix.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise Refused(f"--prefix {prefix!r}: must stay inside DIR ('..' is not allowed)")
+    if not parts:
+        raise Refused(f"--prefix {prefix!r} names DIR itself; leave --prefix out instead")
+    for part in parts:
+        if not _PREFIX_PART.fullmatch(part):
+            raise Refused(f"--prefix {prefix!r}: {part!r} is not a plain folder name "
+                          "(use letters, digits, '.', '_' and '-')")
+    return tuple(parts)
+
+
+def _check_pipeline(name: str) -> str:
+    wanted = sanitize_pipeline_name(name)
+    if name != wanted:
+        hint = f" (for example {wanted!r})" if name.strip() else ""
+        raise Refused(f"--pipeline {name!r}: a pipeline name is lowercase letters, digits and "
+                      f"'-', starting with a letter{hint}")
+    return name
+
+
+def _init(directory: Path, pipeline: str | None, prefix: str | None,
+          out: TextIO, err: TextIO) -> int:
+    parts = check_prefix(prefix)
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise Refused(f"{directory}: exists and is not a directory")
+    root = _resolve(directory)
+    name = _check_pipeline(pipeline) if pipeline is not None else sanitize_pipeline_name(
+        root.name)
+    base = PurePosixPath(*parts) if parts else PurePosixPath()
+    planned = _plan(name, base)
+    registry = base / REGISTRY
+    missing = [item for item in planned if not os.path.lexists(root / item.path)]
+    generating = any(item.path == registry for item in missing)
+    artifacts = [base / path for path in GENERATED]
+    existing = [path for path in artifacts if os.path.lexists(root / path)]
+    if generating and not existing:
+        to_check = [item.path for item in missing] + artifacts
+    else:
+        to_check = [item.path for item in missing]
+    for path in to_check:
+        _check_inside(root, directory, path)
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise Refused(f"{directory}: cannot create: {error.strerror}") from error
+    for item in planned:
+        if item in missing and _create(root, directory, item):
+            print(f"created {item.path}", file=out)
+        else:
+            _report_kept(root, item, out)
+            if item.path == registry:
+                generating = False
+
+    if not generating:
+        return EXIT_OK
+    if existing:
+        shown = ", ".join(path.as_posix() for path in existing)
+        print(f"phasegate: warning: not generating the artifacts: it would overwrite {shown}; "
+              f"run `phasegate generate{_registry_args(base)}` once they may be replaced",
+              file=err)
+        return EXIT_OK
+    code = _generate(root, registry, out, err)
+    for path in artifacts:  # what generation wrote is created by this run too
+        if (root / path).is_file():
+            print(f"created {path}", file=out)
+    return code
+
+
+def _plan(name: str, base: PurePosixPath) -> list[Planned]:
+    prefix = f"{base.as_posix()}/" if base.parts else ""
+    registry_args = _registry_args(base)
+    hook_args = (f"\n        args: [--registry, {(base / REGISTRY).as_posix()}]"
+                 if base.parts else "")
+    values = {
+        "pipeline": name,
+        "pipeline_yaml": f'"{name}"' if name in _YAML_WORDS else name,
+        "prefix": prefix,
+        "version": __version__,
+        "registry_args": registry_args,
+        "hook_args": hook_args,
+    }
+
+    def fill(template: str, **extra: str) -> str:
+        return Template(template).substitute(values, **extra)
+
+    entry = fill(templates.PRE_COMMIT_ENTRY)
+    steps = fill(templates.WORKFLOW_STEPS)
+    registry_marker = (f"{(base / REGISTRY).as_posix()}",) if base.parts else ()
+    return [
+        Planned(base / REGISTRY, fill(templates.REGISTRY)),
+        Planned(base / "registry/schema.json", _schema_text()),
+        Planned(base / "orchestrator/main.py", templates.ORCHESTRATOR_MAIN),
+        Planned(base / "canary/main.py", templates.CANARY_MAIN),
+        Planned(base / "validator/README.md", fill(templates.VALIDATOR_README)),
+        Planned(PRE_COMMIT, fill(templates.PRE_COMMIT, entry=entry),
+                ("phasegate-validate", "phasegate-generate-check", *registry_marker),
+                entry, "under its `repos:`"),
+        Planned(WORKFLOW, fill(templates.WORKFLOW, steps=steps),
+                ("phasegate validate", "phasegate generate --check", *registry_marker),
+                steps, f"to a job's steps, after `pip install phasegate=={__version__}`"),
+    ]
+
+
+def _registry_args(base: PurePosixPath) -> str:
+    return f" --registry {(base / REGISTRY).as_posix()}" if base.parts else ""
+
+
+def _schema_text() -> str:
+    try:
+        return resources.files("phasegate.registry").joinpath("schema.json").read_text(
+            encoding="utf-8")
+    except (OSError, ModuleNotFoundError) as error:
+        raise Refused(f"cannot read phasegate's registry schema: {error}") from error
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+        raise Refused(f"{path}: cannot resolve: {error}") from error
+
+
+def _check_inside(root: Path, directory: Path, relative: PurePosixPath) -> None:
+    """Refuse when writing ``relative`` would leave ``root`` or cross a non-directory."""
+    target = root / relative
+    resolved = _resolve(target)
+    if not resolved.is_relative_to(root):
+        raise Refused(f"{relative}: resolves to {resolved}, outside {directory}; "
+                      "refusing to write there (is a folder a symlink?)")
+    for ancestor in reversed(target.parents):
+        if ancestor == root or not ancestor.is_relative_to(root):
+            continue
+        if os.path.lexists(ancestor) and not ancestor.is_dir():
+            shown = ancestor.relative_to(root).as_posix()
+            raise Refused(f"{shown}: exists and is not a directory, so {relative} cannot be "
+                          "created; move it or use --prefix PATH")
+
+
+def _create(root: Path, directory: Path, item: Planned) -> bool:
+    """Write a new file; False when it appeared meanwhile (then it is kept, not replaced)."""
+    target = root / item.path
+    _check_inside(root, directory, item.path)  # again, right before writing
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _check_inside(root, directory, item.path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        descriptor = os.open(target, flags, 0o666)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise Refused(f"{item.path}: cannot create: {error.strerror}") from error
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(item.text)
+    except OSError as error:
+        raise Refused(f"{item.path}: cannot write: {error.strerror}") from error
+    return True
+
+
+def _report_kept(root: Path, item: Planned, out: TextIO) -> None:
+    if not item.to_add or _holds_all(root, item):
+        print(f"kept {item.path} (exists)", file=out)
+        return
+    print(f"kept {item.path} (exists); add {item.where}:", file=out)
+    out.write(item.to_add)
+
+
+def _holds_all(root: Path, item: Planned) -> bool:
+    """Whether an existing file inside DIR already has every marker (read, never followed out)."""
+    target = root / item.path
+    try:
+        if not _resolve(target).is_relative_to(root) or not target.is_file():
+            return False
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, Refused):
+        return False
+    return all(marker in text for marker in item.markers)
+
+
+def _generate(root: Path, registry: PurePosixPath, out: TextIO, err: TextIO) -> int:
+    """Run ``phasegate generate`` on the new registry, showing it as the command line would.
+
+    Artifacts name their registry in their header, so ``shown`` must be the
+    path relative to DIR that ``phasegate generate --check`` will show in CI.
+    """
+    try:
+        from phasegate.generation import generate
+    except ImportError as error:
+        print(f"phasegate: error: cannot generate the artifacts ({error}); the scaffold is in "
+              "place: run `phasegate generate` with a phasegate that can", file=err)
+        return EXIT_USAGE
+    try:
+        return int(generate(root / registry, root, check=False, out=out, err=err,
+                            shown=registry.as_posix()))
+    except Exception as error:  # noqa: BLE001 - init never ends in a traceback
+        print(f"phasegate: error: generating the artifacts failed: "
+              f"{type(error).__name__}: {error}", file=err)
+        return EXIT_USAGE
