@@ -18,7 +18,7 @@ RULE = Rule(
     "A generated artifact is missing, hand-edited, or differs from the registry.",
 )
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_VERSION = re.compile(r"by phasegate (\d+\.\d+\.\d+\S*)|\"phasegate_version\": \"([^\"]+)\"")
+_VERSION = re.compile(r"by phasegate (\d+\.\d+\.\d+[^;\s]*)|\"phasegate_version\": \"([^\"]+)\"")
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
