@@ -11,7 +11,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phasegate.canary.evaluate import Settings
+    from phasegate.registry.models import Registry
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_REGISTRY = Path("registry") / "processors.yaml"
@@ -355,7 +359,7 @@ def _deploy_build(args: argparse.Namespace) -> int:
     return build_command(args.root, _registry_path(args), args.directory, err=sys.stderr)
 
 
-def _canary_settings(args: argparse.Namespace) -> tuple[object, object]:
+def _canary_settings(args: argparse.Namespace) -> tuple[Registry, Settings]:
     from phasegate.canary.settings import settings_from_registry
 
     loaded = _load(args)
@@ -436,7 +440,7 @@ def _explain(args: argparse.Namespace) -> int:
         dt.date.fromisoformat(args.run_key)
     except ValueError as error:
         raise UsageError(f"RUN_KEY {args.run_key!r} is not a date (YYYY-MM-DD)") from error
-    transitions = settings.expectations["transitions"]  # type: ignore[attr-defined]
+    transitions = settings.expectations["transitions"]
     if args.transition not in transitions:
         raise UsageError(f"unknown transition {args.transition!r}; the registry has: "
                          f"{', '.join(sorted(transitions))}")

@@ -131,7 +131,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
     chosen = spec["modes"][mode] if mode is not None else spec
     expected = frozenset(chosen["expected"])
     quiet = quiet_reason(run_key, settings)
-    base = {"transition": transition, "run_key": run_key, "mode": mode}
+    base: dict[str, Any] = {"transition": transition, "run_key": run_key, "mode": mode}
     if document is None:
         return [_no_document(base, day, now, settings, quiet)]
     aliases = settings.expectations["aliases"]
@@ -195,7 +195,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                       now: dt.datetime, quiet: str | None,
                       history: Mapping[str, Mapping[str, Any] | None],
                       aliases: Mapping[str, str]) -> Check:
-    common = {**base, "completed": completed, "missing": missing}
+    common: dict[str, Any] = {**base, "completed": completed, "missing": missing}
     if document.get("_triggered"):
         reason = document.get("_trigger_reason") or "all_complete"
         detail = f"triggered ({reason})"
@@ -203,7 +203,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
             detail += "; warning: it fired without every expected processor"
         return Check(**common, state="TRIGGERED", detail=detail)
     if not missing:
-        times = [done[name] for name in completed if done.get(name)]
+        times = [when for name in completed if (when := done.get(name)) is not None]
         last = max(times) if times else as_time(document.get("_last_completion_at"))
         grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
         if last is not None and now >= last + grace:

@@ -67,4 +67,5 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
         return json.dumps(result.as_json(), default=str), status, {
             "Content-Type": "application/json"}
 
-    return functions_framework.http(canary_http)
+    functions_framework.http(canary_http)  # registers the signature by name
+    return canary_http

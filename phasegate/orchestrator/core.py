@@ -112,7 +112,7 @@ class Orchestrator:
         outcome.processor = canonical
         before = self.store.read(run_key)
         existing = (before.data or {}).get(canonical)
-        if _is_duplicate(existing, completion):
+        if existing is not None and _is_duplicate(existing, completion):
             self._log(outcome, "DUPLICATE",
                       f"{canonical} already recorded as {existing.get('status')}; not counted "
                       "twice, re-evaluating", completion, processor=canonical)
@@ -291,7 +291,7 @@ class Orchestrator:
         return message_id
 
     def _default_publisher(self) -> Publish:
-        from google.cloud import pubsub_v1
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
         client = pubsub_v1.PublisherClient()
         project = self.project or self.store.client.project

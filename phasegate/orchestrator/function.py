@@ -87,4 +87,6 @@ def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None
         orchestrator().handle_push(request.get_data(cache=False))
         return "", 204
 
-    return functions_framework.cloud_event(on_completion), functions_framework.http(on_push)
+    functions_framework.cloud_event(on_completion)  # registers the signature by name
+    functions_framework.http(on_push)
+    return on_completion, on_push

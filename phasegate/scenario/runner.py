@@ -92,7 +92,7 @@ def _push(payload: dict[str, Any], message_id: str) -> dict[str, Any]:
 
 
 def run_scenario(scenario: Scenario) -> ScenarioResult:
-    from google.cloud import firestore, pubsub_v1
+    from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
     from phasegate.canary.evaluate import Settings
     from phasegate.canary.run import run_once
@@ -137,13 +137,14 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
                                                f"{transition}/{run_key}", "deadline_partial"))
         return outcome
 
-    ticks = []
+    ticks: list[tuple[dt.timedelta, int, Any]] = []
     offset = dt.timedelta()
     while offset <= scenario.until:
         ticks.append((offset, 1, None))
         offset += scenario.canary_every
-    timeline = sorted([(e.at, 0, e) for e in scenario.events if e.at <= scenario.until]
-                      + ticks, key=lambda item: (item[0], item[1]))
+    events: list[tuple[dt.timedelta, int, Any]] = [
+        (e.at, 0, e) for e in scenario.events if e.at <= scenario.until]
+    timeline = sorted(events + ticks, key=lambda item: (item[0], item[1]))
     for index, (offset, _order, event) in enumerate(timeline):
         now = scenario.start + offset
         if event is None:

@@ -140,8 +140,9 @@ def load_scenario(path: Path) -> Scenario:
             raise read.fail((), f"missing required field {required!r}")
     registry = top["registry"]
     if isinstance(registry, str):
-        registry_source: Path | dict[str, Any] = (path.parent / registry).resolve()
-        if not registry_source.is_file():
+        registry_file = (path.parent / registry).resolve()
+        registry_source: Path | dict[str, Any] = registry_file
+        if not registry_file.is_file():
             raise read.fail(("registry",), f"registry file {registry!r} does not exist")
     elif isinstance(registry, dict):
         registry_source = registry
