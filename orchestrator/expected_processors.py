@@ -200,8 +200,10 @@ EXPECTATIONS: dict = {
 
 # Per transition: the processors it waits for, and those it never fires without.
 EXPECTED_PROCESSORS: dict[str, frozenset[str]] = {
-    name: frozenset(spec['expected']) for name, spec in EXPECTATIONS['transitions'].items()
+    name: frozenset(spec['expected'])
+    for name, spec in EXPECTATIONS['transitions'].items()
 }
 REQUIRED_PROCESSORS: dict[str, frozenset[str]] = {
-    name: frozenset(spec['required']) for name, spec in EXPECTATIONS['transitions'].items()
+    name: frozenset(spec['required'])
+    for name, spec in EXPECTATIONS['transitions'].items()
 }

@@ -10,7 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from phasegate.registry.models import Registry
-from phasegate.registry.semantics import alias_map, describe_causes, disabled_causes, effective_enablement
+from phasegate.registry.semantics import (
+    alias_map,
+    describe_causes,
+    disabled_causes,
+    effective_enablement,
+)
 
 _PHASE_PREFIX = re.compile(r"^([a-z]{1,4}\d+_)")
 _CLASS_LIKE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
