@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_orchestrator.py [--sequential 200] [--contention-
 Starts the official Firestore and Pub/Sub emulators (as the tests do),
 then measures: Firestore calls per kind of delivery; p50/p99 latency of
 one delivery sequentially and with 20 processes delivering at the same
-instant; and the cold import time of ``orchestrator.main``.
+instant;.
 """
 
 from __future__ import annotations
@@ -79,22 +79,6 @@ def contention(project: str, run_keys: int) -> None:
           f"median {statistics.median(calls):.0f}, max {max(calls)}")
 
 
-def import_time(runs: int = 11) -> None:
-    code = ("import time; t = time.perf_counter(); import orchestrator.main; "
-            "print(time.perf_counter() - t)")
-    samples = [float(subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True,
-                                    capture_output=True, text=True).stdout)
-               for _ in range(runs)]
-    first = ("import time; t = time.perf_counter(); import orchestrator.main as m; "
-             "from google.cloud import firestore, pubsub_v1; print(time.perf_counter() - t)")
-    first_samples = [float(subprocess.run([sys.executable, "-c", first], cwd=REPO, check=True,
-                                          capture_output=True, text=True).stdout)
-                     for _ in range(5)]
-    print(f"  import orchestrator.main: median {statistics.median(samples) * 1000:.0f} ms "
-          f"(min {min(samples) * 1000:.0f} ms); with the Google clients the first delivery "
-          f"loads: {statistics.median(first_samples) * 1000:.0f} ms")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequential", type=int, default=200)
@@ -116,7 +100,6 @@ def main() -> None:
         finally:
             firestore.stop()
             pubsub.stop()
-    import_time()
 
 
 if __name__ == "__main__":
