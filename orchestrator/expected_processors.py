@@ -1,12 +1,12 @@
 # Generated from registry/processors.yaml by phasegate 0.1.0; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: ce7e28c3c5e6f1dfa6d07e75e4a7635aef81d064803d0d0a4714b1b3b1a3a52a
+# Registry digest: 13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6
 """What the orchestrator expects, per transition: generated from the phasegate registry.
 
 Data only, standard library only: the deployed function reads it through
 phasegate.orchestrator, and pipeline code may import EXPECTED_PROCESSORS from here.
 """
 
-REGISTRY_DIGEST = 'ce7e28c3c5e6f1dfa6d07e75e4a7635aef81d064803d0d0a4714b1b3b1a3a52a'
+REGISTRY_DIGEST = '13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6'
 PHASEGATE_VERSION = '0.1.0'
 
 EXPECTATIONS: dict = {
@@ -14,7 +14,7 @@ EXPECTATIONS: dict = {
     'phasegate_version': '0.1.0',
     'pipeline': 'nba-stats',
     'timezone': 'America/New_York',
-    'registry_digest': 'ce7e28c3c5e6f1dfa6d07e75e4a7635aef81d064803d0d0a4714b1b3b1a3a52a',
+    'registry_digest': '13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6',
     'aliases': {
         'BasketballRefRosterProcessor': 'p2_br_season_roster',
         'BdlBoxscoresProcessor': 'p2_bdl_box_scores',

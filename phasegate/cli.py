@@ -360,16 +360,14 @@ def _deploy_build(args: argparse.Namespace) -> int:
 
 
 def _canary_settings(args: argparse.Namespace) -> tuple[Registry, Settings]:
-    from phasegate.canary.settings import settings_from_registry
+    from phasegate.generation import GenerationError, canary_settings
 
     loaded = _load(args)
     shown = loaded.path
     if loaded.registry is None:
         raise UsageError(f"{shown} has errors; run `phasegate validate`")
-    from phasegate.generation import GenerationError
-
     try:
-        settings = settings_from_registry(loaded.registry, shown, args.root)
+        settings = canary_settings(loaded.registry, shown, args.root)
     except GenerationError as error:
         raise UsageError(str(error)) from error
     return loaded.registry, settings

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from phasegate.registry.calendar import CalendarError, inside, read_calendar
 from phasegate.registry.generate import RENDERERS, Artifact, Inputs, Renderer
 from phasegate.registry.models import Registry
+
+if TYPE_CHECKING:
+    from phasegate.canary.evaluate import Settings
 
 EXIT_CLEAN, EXIT_STALE, EXIT_USAGE = 0, 1, 2
 
@@ -51,6 +54,21 @@ def render_for_root(registry: Registry, source: str, root: Path) -> list[Artifac
     from phasegate.registry.generate import render_all
 
     return render_all(registry, source, read_inputs(registry, root), renderers())
+
+
+def canary_settings(registry: Registry, source: str, root: Path) -> Settings:
+    """The command-line canary's settings: the canary JSON rendered now, calendar read under root.
+
+    The same data the deployed canary reads from its expected.json, so the two cannot disagree.
+    """
+    import json
+
+    from phasegate.canary.settings import settings_from
+    from phasegate.registry.generate import render_json
+    from phasegate.runtime import Expectations
+
+    text = render_json(registry, source, read_inputs(registry, root))
+    return settings_from(Expectations.from_data(json.loads(text), source))
 
 
 def generate(registry_path: Path, root: Path, *, check: bool, out: TextIO, err: TextIO,

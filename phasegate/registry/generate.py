@@ -178,7 +178,8 @@ def render_scheduler(registry: Registry, source: str, inputs: Inputs = NO_INPUTS
     time (for example with envsubst); the registry holds no project details.
     """
     job = {  # a Cloud Scheduler REST resource: no fields of our own
-        "name": f"phasegate-canary-{registry.pipeline}",
+        "name": f"projects/${{PROJECT}}/locations/${{REGION}}/jobs/phasegate-canary-"
+                f"{registry.pipeline}",
         "description": f"phasegate canary for {registry.pipeline}; generated from {source} "
                        f"by phasegate {__version__} (registry digest {digest(registry)[:12]}), "
                        "do not edit",

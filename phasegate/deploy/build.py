@@ -1,0 +1,213 @@
+"""``phasegate deploy build DIR``: self-contained function sources, what the plan deploys.
+
+Until phasegate is on the package index, ``requirements.txt``'s
+``phasegate[gcp]==X`` cannot be installed by Cloud Build; so each deployable
+folder (``orchestrator/``, ``canary/``) is copied with phasegate's runtime
+vendored beside ``main.py`` and a ``requirements.txt`` that lists phasegate's
+dependencies instead of phasegate. The build refuses to start from a registry
+with errors or stale generated files (the deployed function would serve old
+expectations), never writes into the sources, never follows a symlink out of
+the root, and only replaces folders that an earlier build wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import phasegate
+from phasegate import __version__
+from phasegate.deploy.requirements import (
+    BASE,
+    declared_ranges,
+    distributions,
+    requirements_text,
+    third_party_imports,
+)
+
+FOLDERS = ("orchestrator", "canary")
+MARKER = ".phasegate-build"  # in every folder a build wrote: only those are ever replaced
+SKIPPED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+HEADER = ("# Written by `phasegate deploy build` (phasegate {version}): phasegate's runtime is\n"
+          "# vendored in ./phasegate, so this lists its dependencies instead of phasegate.\n")
+
+
+class BuildError(Exception):
+    """The build cannot be made safely; the message says why and what to do."""
+
+
+class StaleSources(BuildError):
+    """The registry has errors, or a generated file in a folder does not match it."""
+
+
+def build(root: Path, registry_path: Path, out_dir: Path) -> list[str]:
+    """Write ``out_dir/orchestrator`` and ``out_dir/canary``; the files written, relative.
+
+    Raises :class:`BuildError` when ``out_dir`` is the root or inside a
+    source folder, a source reaches outside the root, the registry has
+    errors, or a generated file in a folder is missing or stale.
+    """
+    base = root.resolve(strict=True)
+    out = out_dir.resolve()
+    package = Path(phasegate.__file__).resolve().parent
+    _refuse_unsafe_output(base, out, package)
+    places = _check_generated(base, registry_path)
+    vendored = _tree_files(package, package, "the phasegate package")
+    ranges = declared_ranges()
+    folders = {folder: _tree_files(base / places[folder], base, "the root")
+               for folder in FOLDERS}
+    for folder, sources in folders.items():  # every refusal before anything is written
+        if "main.py" not in sources:
+            raise BuildError(f"{places[folder]}/main.py is missing: nothing to deploy "
+                             "(`phasegate init` creates it)")
+        _check_replaceable(out / folder)
+    written: list[str] = []
+    for folder, sources in folders.items():
+        written += [f"{folder}/{name}" for name in
+                    _write_folder(out / folder, sources, vendored, package, ranges)]
+    return sorted(written)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def _refuse_unsafe_output(root: Path, out: Path, package: Path) -> None:
+    if out == root:
+        raise BuildError(f"{out} is the repository root: the build would replace the "
+                         "deployable folders themselves; choose another directory (build/)")
+    for folder in FOLDERS:
+        if _inside(out, root / folder):
+            raise BuildError(f"{out} is inside the source folder {folder}/: the build would "
+                             "copy itself into the function's source; choose a directory "
+                             "outside orchestrator/ and canary/ (build/)")
+    if _inside(out, package):
+        raise BuildError(f"{out} is inside the phasegate package that the build vendors")
+
+
+def _check_generated(root: Path, registry_path: Path) -> dict[str, str]:
+    """The generated files in the deployable folders must match the registry.
+
+    Returns where each deployable folder is, relative to the root: the folder of
+    the ``python`` artifact is the orchestrator's and that of the ``json``
+    artifact the canary's (``init --prefix`` puts them under another path).
+    """
+    from phasegate.generation import GenerationError, render_for_root
+    from phasegate.registry.loading import load_registry
+    from phasegate.registry.yaml_loader import UnreadableFile
+
+    real = registry_path.resolve()
+    shown = real.relative_to(root).as_posix() if _inside(real, root) else str(registry_path)
+    try:
+        loaded = load_registry(registry_path, shown)
+    except UnreadableFile as error:
+        raise BuildError(str(error)) from error
+    if loaded.registry is None:
+        raise StaleSources(f"{shown} has errors; run `phasegate validate`")
+    try:
+        artifacts = render_for_root(loaded.registry, shown, root)
+    except GenerationError as error:
+        raise BuildError(str(error)) from error
+    places = dict(zip(FOLDERS, FOLDERS, strict=True))
+    for target in loaded.registry.generate:
+        folder = {"python": "orchestrator", "json": "canary"}.get(target.format)
+        if folder is not None:
+            places[folder] = target.path.rsplit("/", 1)[0] if "/" in target.path else "."
+    for artifact in artifacts:
+        if artifact.path.rsplit("/", 1)[0] not in places.values():
+            continue
+        path = root / artifact.path
+        try:
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            current = ""
+        if current != artifact.text:
+            state = "missing" if current is None else "stale"
+            raise StaleSources(f"{artifact.path} is {state}; run `phasegate generate` first "
+                             "(a function deployed from it would serve old expectations)")
+    return places
+
+
+def _tree_files(top: Path, confine: Path, where: str) -> dict[str, Path]:
+    """Regular files under ``top`` by relative posix path; symlinks only to inside ``confine``.
+
+    A file reached twice (through a symlink) is taken once; caches are skipped.
+    """
+    if not top.is_dir():
+        raise BuildError(f"{top} is not a directory")
+    files: dict[str, Path] = {}
+    seen_dirs: set[Path] = set()
+
+    def walk(directory: Path, relative: str) -> None:
+        real = directory.resolve()
+        if not _inside(real, confine):
+            raise BuildError(f"{relative or directory} leads outside {where}; not followed")
+        if real in seen_dirs:
+            return
+        seen_dirs.add(real)
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            name = f"{relative}/{entry.name}" if relative else entry.name
+            path = Path(entry.path)
+            if entry.is_dir():  # follows a symlink; walk() checks where it leads
+                if entry.name not in SKIPPED_DIRS:
+                    walk(path, name)
+                continue
+            if entry.name.endswith(SKIPPED_SUFFIXES) or entry.name == MARKER:
+                continue
+            target = path.resolve()
+            if not _inside(target, confine):
+                raise BuildError(f"{name} is a symlink leading outside {where}; not followed")
+            if not entry.is_file():  # a FIFO, a socket, a broken link
+                raise BuildError(f"{name} is not a regular file")
+            if target not in files.values():
+                files[name] = target
+
+    walk(top, "")
+    return files
+
+
+def _check_replaceable(target: Path) -> None:
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise BuildError(f"{target} exists and is not a directory an earlier build wrote")
+    if any(target.iterdir()) and not (target / MARKER).is_file():
+        raise BuildError(f"{target} exists and was not written by `phasegate deploy build`; "
+                         "remove it or choose another directory")
+
+
+def _write_folder(target: Path, sources: dict[str, Path], vendored: dict[str, Path],
+                  package: Path, ranges: dict[str, str]) -> list[str]:
+    """Stage the folder beside ``target``, then swap it in; the files written, relative."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        own = {name: path for name, path in sources.items() if name != "requirements.txt"}
+        for name, path in own.items():
+            _copy(path, staging / name)
+        for name, path in vendored.items():
+            _copy(path, staging / "phasegate" / name)
+        python = [path.read_text(encoding="utf-8") for name, path in own.items()
+                  if name.endswith(".py")]
+        local = {name.split("/", 1)[0].removesuffix(".py") for name in own}
+        needed = distributions(third_party_imports(python, package, local=local)) | set(BASE)
+        existing = sources["requirements.txt"].read_text(encoding="utf-8") \
+            if "requirements.txt" in sources else ""
+        text = requirements_text(needed, existing, ranges, HEADER.format(version=__version__))
+        (staging / "requirements.txt").write_text(text, encoding="utf-8")
+        (staging / MARKER).write_text(f"phasegate {__version__}\n", encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted([*own, *(f"phasegate/{name}" for name in vendored), "requirements.txt"])
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)

@@ -1,0 +1,330 @@
+"""``phasegate deploy plan``: the gcloud commands that deploy a registry, in order: pure.
+
+The plan owns every piece (APIs, identities, topics, functions, the push
+subscriptions with their dead-letter topic, the ``run.invoker`` binding, the
+canary with its schedule, metric and alert policy), so nothing is left to a
+console default: a deploy that once dropped the invoker binding cost the real
+pipeline 7 days of silence. Creates are guarded by a ``describe`` so the
+script can run again after every change; what can drift is updated.
+
+:func:`plan_commands` gives the steps as data (for the offline check);
+:func:`render_plan` prints them as bash and doubles as a ``generate`` renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from phasegate import __version__
+from phasegate.deploy.names import (
+    PROJECT_NUMBER_VARIABLE,
+    PUBSUB_AGENT,
+    Account,
+    Names,
+    deploy_names,
+)
+from phasegate.deploy.steps import Argv, PlanStep, render_step, variables_of
+from phasegate.registry.generate import (
+    DO_NOT_EDIT,
+    NO_INPUTS,
+    Inputs,
+    render_canary_monitoring,
+    render_scheduler,
+)
+from phasegate.registry.models import Registry
+from phasegate.registry.semantics import digest
+
+DEFAULT_REGISTRY = "registry/processors.yaml"
+BUILD_DIR = "build"  # what `phasegate deploy build build` writes and the plan deploys
+RUNTIME = "python311"
+MEMORY = "256Mi"
+ORCHESTRATOR_TIMEOUT_S = 60
+ACK_DEADLINE_S = 2 * ORCHESTRATOR_TIMEOUT_S  # above the timeout: no redelivery mid-run
+CANARY_TIMEOUT_S = 240  # inside the Scheduler job's attempt deadline (300s)
+ALERT_POLICY_FILE = f"{BUILD_DIR}/canary-alert-policy.json"
+EXISTING_POLICY_VARIABLE = "EXISTING_ALERT_POLICY"
+SERVICES = (
+    "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com", "pubsub.googleapis.com", "firestore.googleapis.com",
+    "cloudscheduler.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com",
+    "iam.googleapis.com", "secretmanager.googleapis.com",
+)
+
+
+def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
+                project: str | None = None, region: str | None = None) -> str:
+    """The plan as a bash script; ``project``/``region`` default to ``registry.deploy``."""
+    names = deploy_names(registry, project, region)
+    steps = plan_commands(registry, source, inputs, project=project, region=region)
+    variables = variables_of(steps, names.needs)
+    unchecked = [step.description.splitlines()[0] for step in steps if not step.gcloud]
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# Generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}.",
+        f"# Registry digest: {digest(registry)}",
+        "#",
+        f"# Deploys the phasegate functions of the {registry.pipeline!r} pipeline to Google Cloud.",
+        "# Run it from the repository root, again after every change: creates are guarded and",
+        "# what can drift is updated. `phasegate deploy plan --check` runs every gcloud command",
+        "# below through the installed gcloud's own parser, offline. Not gcloud (not checked):",
+        *[f"#   - {description}" for description in unchecked],
+        "set -euo pipefail",
+        "",
+    ]
+    for variable in names.needs:
+        lines.append(f': "${{{variable}:?set {variable}}}"')
+    if names.needs:
+        lines.append("")
+    for step in steps:
+        lines.extend(render_step(step, variables))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
+                  project: str | None = None, region: str | None = None) -> list[PlanStep]:
+    """Every step of the plan, in order, as data."""
+    names = deploy_names(registry, project, region)
+    scheduler = json.loads(render_scheduler(registry, source, inputs))
+    monitoring = json.loads(render_canary_monitoring(registry, source, inputs))
+    return [
+        _build_step(source),
+        *_project_steps(names),
+        *_topic_steps(registry, names),
+        *_orchestrator_steps(registry, names),
+        *_canary_steps(registry, names, scheduler),
+        *_monitoring_steps(names, monitoring),
+    ]
+
+
+def _gcloud(names: Names, *argv: str) -> Argv:
+    return ("gcloud", *argv, f"--project={names.project}")
+
+
+def _member(email: str) -> str:
+    return f"--member=serviceAccount:{email}"
+
+
+def _build_step(source: str) -> PlanStep:
+    registry = () if source == DEFAULT_REGISTRY else (f"--registry={source}",)
+    return PlanStep(
+        f"Self-contained function sources in {BUILD_DIR}/: the deployable folders with "
+        "phasegate's runtime vendored (not gcloud)",
+        ("phasegate", "deploy", "build", *registry, BUILD_DIR), gcloud=False)
+
+
+def _project_steps(names: Names) -> list[PlanStep]:
+    fn, push = names.function_account, names.push_account
+    steps = [
+        PlanStep("Enable the APIs the plan uses",
+                 _gcloud(names, "services", "enable", *SERVICES)),
+        PlanStep("The project number names the Pub/Sub service agent",
+                 _gcloud(names, "projects", "describe", names.project,
+                         "--format=value(projectNumber)"),
+                 capture=PROJECT_NUMBER_VARIABLE),
+        PlanStep("Firestore (default database, native mode): where completions are recorded",
+                 _gcloud(names, "firestore", "databases", "create",
+                         f"--location={names.region}", "--type=firestore-native"),
+                 unless=_gcloud(names, "firestore", "databases", "describe",
+                                "--database=(default)")),
+        *(_account_step(names, account) for account in (fn, push)),
+        PlanStep(f"The functions' identity reads and writes Firestore ({fn.email})",
+                 _gcloud(names, "projects", "add-iam-policy-binding", names.project,
+                         _member(fn.email), "--role=roles/datastore.user", "--condition=None",
+                         "--format=none")),
+        PlanStep("Pub/Sub may mint tokens for the push identity (authenticated push)",
+                 _gcloud(names, "iam", "service-accounts", "add-iam-policy-binding", push.email,
+                         _member(PUBSUB_AGENT), "--role=roles/iam.serviceAccountTokenCreator",
+                         "--format=none")),
+    ]
+    return steps
+
+
+def _account_step(names: Names, account: Account) -> PlanStep:
+    describe = _gcloud(names, "iam", "service-accounts", "describe", account.email)
+    if account.account_id is None:
+        return PlanStep(f"Service account {account.email} (not in this project) must exist",
+                        describe, require=f"service account {account.email} does not exist")
+    return PlanStep(f"Service account {account.email}: {account.display_name}",
+                    _gcloud(names, "iam", "service-accounts", "create", account.account_id,
+                            f"--display-name={account.display_name}"),
+                    unless=describe)
+
+
+def _trigger_topics(registry: Registry) -> list[str]:
+    topics = [t.trigger_topic for t in registry.transitions.values()
+              if t.action == "trigger" and t.trigger_topic]
+    return list(dict.fromkeys(topics))
+
+
+def _topic_step(names: Names, topic: str, why: str) -> PlanStep:
+    return PlanStep(f"Topic {topic}: {why}",
+                    _gcloud(names, "pubsub", "topics", "create", topic),
+                    unless=_gcloud(names, "pubsub", "topics", "describe", topic))
+
+
+def _topic_steps(registry: Registry, names: Names) -> list[PlanStep]:
+    dead, fn = names.dead_letter_topic, names.function_account
+    steps = [
+        _topic_step(names, names.completion_topic, "the processors publish completions here"),
+        _topic_step(names, dead, "completions no function could take after every attempt"),
+        PlanStep(f"Subscription {names.dead_letter_hold} keeps dead letters for 7 days "
+                 "(a topic without a subscription drops them)",
+                 _gcloud(names, "pubsub", "subscriptions", "create", names.dead_letter_hold,
+                         f"--topic={dead}", "--message-retention-duration=7d",
+                         "--expiration-period=never"),
+                 unless=_gcloud(names, "pubsub", "subscriptions", "describe",
+                                names.dead_letter_hold)),
+        PlanStep("The Pub/Sub service agent may publish dead letters",
+                 _gcloud(names, "pubsub", "topics", "add-iam-policy-binding", dead,
+                         _member(PUBSUB_AGENT), "--role=roles/pubsub.publisher",
+                         "--format=none")),
+    ]
+    for topic in _trigger_topics(registry):
+        steps.append(_topic_step(names, topic, "a transition fires here (action: trigger)"))
+        steps.append(PlanStep(f"The functions' identity may publish to {topic}",
+                              _gcloud(names, "pubsub", "topics", "add-iam-policy-binding", topic,
+                                      _member(fn.email), "--role=roles/pubsub.publisher",
+                                      "--format=none")))
+    return steps
+
+
+def _deploy(names: Names, function: str, folder: str, entry_point: str, timeout_s: int,
+            env: dict[str, str], *extra: str) -> Argv:
+    variables = ",".join(f"{key}={value}" for key, value in env.items())
+    return _gcloud(names, "functions", "deploy", function, "--gen2", f"--runtime={RUNTIME}",
+                   f"--region={names.region}", f"--source={BUILD_DIR}/{folder}",
+                   f"--entry-point={entry_point}", "--trigger-http",
+                   "--no-allow-unauthenticated", "--ingress-settings=all",
+                   f"--service-account={names.function_account.email}",
+                   f"--set-env-vars={variables}", f"--timeout={timeout_s}s",
+                   f"--memory={MEMORY}", *extra)
+
+
+def _url_step(names: Names, function: str, variable: str) -> PlanStep:
+    return PlanStep(f"The URL of {function}",
+                    _gcloud(names, "functions", "describe", function, "--gen2",
+                            f"--region={names.region}", "--format=value(serviceConfig.uri)"),
+                    capture=variable)
+
+
+def _invoker_step(names: Names, function: str, who: str) -> PlanStep:
+    return PlanStep(f"{who} may invoke {function} (roles/run.invoker on its Cloud Run service)",
+                    _gcloud(names, "functions", "add-invoker-policy-binding", function,
+                            f"--region={names.region}", _member(names.push_account.email),
+                            "--format=none"))
+
+
+def _orchestrator_steps(registry: Registry, names: Names) -> list[PlanStep]:
+    steps: list[PlanStep] = []
+    registry_digest = digest(registry)
+    push = names.push_account.email
+    for transition, function in names.orchestrators.items():
+        env = {"PHASEGATE_TRANSITION": transition, "PHASEGATE_REGISTRY_DIGEST": registry_digest,
+               "GOOGLE_CLOUD_PROJECT": names.project}
+        subscription = function.subscription or f"{function.name}-push"
+        delivery = (f"--push-endpoint=${{{function.url_variable}}}",
+                    f"--push-auth-service-account={push}", f"--ack-deadline={ACK_DEADLINE_S}",
+                    f"--dead-letter-topic={names.dead_letter_topic}",
+                    f"--max-delivery-attempts={registry.deploy.max_delivery_attempts}",
+                    "--min-retry-delay=10s", "--max-retry-delay=600s",
+                    "--expiration-period=never")
+        steps += [
+            PlanStep(f"Orchestrator for {transition}: private, HTTP, fed by a push subscription",
+                     _deploy(names, function.name, "orchestrator", "on_push",
+                             ORCHESTRATOR_TIMEOUT_S, env)),
+            _url_step(names, function.name, function.url_variable),
+            _invoker_step(names, function.name, "The push identity"),
+            PlanStep(f"Push subscription {subscription}: completions to {function.name}, "
+                     f"dead letters after {registry.deploy.max_delivery_attempts} attempts",
+                     _gcloud(names, "pubsub", "subscriptions", "create", subscription,
+                             f"--topic={names.completion_topic}", *delivery),
+                     unless=_gcloud(names, "pubsub", "subscriptions", "describe", subscription),
+                     update=_gcloud(names, "pubsub", "subscriptions", "update", subscription,
+                                    *delivery)),
+            PlanStep(f"The Pub/Sub service agent may forward {subscription}'s dead letters",
+                     _gcloud(names, "pubsub", "subscriptions", "add-iam-policy-binding",
+                             subscription, _member(PUBSUB_AGENT),
+                             "--role=roles/pubsub.subscriber", "--format=none")),
+        ]
+    return steps
+
+
+def _secret_names(registry: Registry) -> list[str]:
+    return list(dict.fromkeys(n.url_env for n in registry.canary.notify if n.url_env))
+
+
+def _canary_steps(registry: Registry, names: Names, job: dict[str, Any]) -> list[PlanStep]:
+    canary, fn = names.canary, names.function_account
+    steps: list[PlanStep] = []
+    secrets = _secret_names(registry)
+    for secret in secrets:
+        steps += [
+            PlanStep(f"Secret {secret} (the canary's notification URL) must exist",
+                     _gcloud(names, "secrets", "describe", secret),
+                     require=f"create the secret {secret} first: printf %s URL | gcloud secrets "
+                             f"create {secret} --data-file=-"),
+            PlanStep(f"The functions' identity may read the secret {secret}",
+                     _gcloud(names, "secrets", "add-iam-policy-binding", secret,
+                             _member(fn.email), "--role=roles/secretmanager.secretAccessor",
+                             "--format=none")),
+        ]
+    secret_flag = (f"--set-secrets={','.join(f'{s}={s}:latest' for s in secrets)}"
+                   if secrets else "--clear-secrets")
+    env = {"PHASEGATE_REGISTRY_DIGEST": digest(registry), "GOOGLE_CLOUD_PROJECT": names.project}
+    target = job["httpTarget"]
+    schedule = (f"--location={names.region}", f"--schedule={job['schedule']}",
+                f"--time-zone={job['timeZone']}", f"--uri=${{{canary.url_variable}}}",
+                f"--http-method={target['httpMethod']}",
+                f"--oidc-service-account-email={names.push_account.email}",
+                f"--attempt-deadline={job['attemptDeadline']}",
+                f"--max-retry-attempts={job['retryConfig']['retryCount']}",
+                f"--description={job['description']}")
+    # the resource's name is the full path; gcloud wants the last part, the job id
+    job_id = re.sub(r"[^A-Za-z0-9_-]+", "-", str(job["name"]).rsplit("/", 1)[-1])
+    steps += [
+        PlanStep("The canary: private, HTTP, one run at a time",
+                 _deploy(names, canary.name, "canary", "canary_http", CANARY_TIMEOUT_S, env,
+                         secret_flag, "--max-instances=1")),
+        _url_step(names, canary.name, canary.url_variable),
+        _invoker_step(names, canary.name, "The scheduler identity"),
+        PlanStep(f"Cloud Scheduler job {job_id}: runs the canary on {job['schedule']!r} "
+                 f"({job['timeZone']})",
+                 _gcloud(names, "scheduler", "jobs", "create", "http", job_id, *schedule),
+                 unless=_gcloud(names, "scheduler", "jobs", "describe", job_id,
+                                f"--location={names.region}"),
+                 update=_gcloud(names, "scheduler", "jobs", "update", "http", job_id,
+                                *schedule)),
+    ]
+    return steps
+
+
+def _monitoring_steps(names: Names, monitoring: dict[str, Any]) -> list[PlanStep]:
+    metric, policy = monitoring["log_metric"], monitoring["alert_policy"]
+    fields = (f"--description={metric['description']}", f"--log-filter={metric['filter']}")
+    display = str(policy["displayName"]).replace("\\", "\\\\").replace('"', '\\"')
+    policy_text = json.dumps(policy, indent=2, sort_keys=True) + "\n"
+    return [
+        PlanStep(f"Log-based metric {metric['name']}: counts the canary's heartbeats",
+                 _gcloud(names, "logging", "metrics", "create", metric["name"], *fields),
+                 unless=_gcloud(names, "logging", "metrics", "describe", metric["name"]),
+                 update=_gcloud(names, "logging", "metrics", "update", metric["name"],
+                                *fields)),
+        PlanStep(f"The alert policy as a file for gcloud ({ALERT_POLICY_FILE}; not gcloud)",
+                 gcloud=False, writes=((ALERT_POLICY_FILE, policy_text),)),
+        PlanStep("An alert policy with this display name, if one exists",
+                 _gcloud(names, "alpha", "monitoring", "policies", "list",
+                         f'--filter=displayName="{display}"', "--format=value(name)",
+                         "--limit=1"),
+                 capture=EXISTING_POLICY_VARIABLE, capture_may_be_empty=True),
+        PlanStep("Alert when the canary stops writing heartbeats (gcloud alpha: the policies "
+                 "commands have no GA track)",
+                 _gcloud(names, "alpha", "monitoring", "policies", "create",
+                         f"--policy-from-file={ALERT_POLICY_FILE}"),
+                 when_empty=EXISTING_POLICY_VARIABLE,
+                 update=_gcloud(names, "alpha", "monitoring", "policies", "update",
+                                f"${{{EXISTING_POLICY_VARIABLE}}}",
+                                f"--policy-from-file={ALERT_POLICY_FILE}")),
+    ]
