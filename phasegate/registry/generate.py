@@ -20,8 +20,7 @@ from phasegate.registry.semantics import (
     alias_map,
     digest,
     effective_enablement,
-    expected_set,
-    required_set,
+    transition_behaviour,
     transition_digest,
 )
 from phasegate.runtime import FORMAT
@@ -51,26 +50,15 @@ def expectations(registry: Registry) -> dict[str, Any]:
     enabled = effective_enablement(registry)
 
     def transition_data(name: str, transition: Transition) -> dict[str, Any]:
+        behaviour = transition_behaviour(registry, name, enabled)
         return {
             "digest": transition_digest(registry, name, enabled),
-            "from_phase": transition.from_phase,
-            "to_phase": transition.to_phase,
-            "collection": transition.collection,
-            "action": transition.action,
+            **{key: behaviour[key] for key in ("from_phase", "to_phase", "collection", "action")},
             "trigger_topic": transition.trigger_topic,
             "deadline_minutes": transition.deadline_minutes,
             "grace_minutes": transition.grace_minutes,
             "auto_heal": transition.auto_heal,
-            "expected": sorted(expected_set(registry, transition, None, enabled)),
-            "required": sorted(required_set(registry, transition, None, enabled)),
-            "modes": {
-                name: {
-                    "when": mode.when,
-                    "expected": sorted(expected_set(registry, transition, mode, enabled)),
-                    "required": sorted(required_set(registry, transition, mode, enabled)),
-                }
-                for name, mode in sorted(transition.modes.items())
-            },
+            **{key: behaviour[key] for key in ("expected", "required", "modes")},
         }
 
     return {
