@@ -298,3 +298,51 @@ def test_a_missing_generated_module_fails_at_cold_start_naming_it(tmp_path):
         function_handlers(missing, environ={"PHASEGATE_TRANSITION": "x"},
                           log=CheckpointLog(stream))
     assert str(missing) in stream.getvalue()
+
+
+def _expectations_for(pipeline: str):
+    from phasegate.registry.generate import expectations
+    from phasegate.registry.loading import load_registry_text
+    from phasegate.runtime import Expectations
+
+    text = f"""\
+version: 1
+pipeline: {pipeline}
+timezone: UTC
+processors:
+  p2_a: {{phase: 2}}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: {pipeline}_phase2
+    action: trigger
+    trigger_topic: {pipeline}-phase3
+"""
+    loaded = load_registry_text(text, "r.yaml")
+    assert loaded.registry is not None
+    return Expectations.from_data(expectations(loaded.registry), pipeline)
+
+
+def test_two_pipelines_with_the_same_transition_name_each_fire(project_id):
+    """One project, two pipelines, both with phase2_to_phase3: neither firing stands in
+    for the other's (the trigger marker is keyed by pipeline too)."""
+    import io
+
+    from phasegate.orchestrator.core import Orchestrator
+    from phasegate.orchestrator.logs import CheckpointLog
+
+    published: list[str] = []
+
+    def publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
+        published.append(topic)
+        return str(len(published))
+
+    for pipeline in ("nba", "mlb"):
+        orchestrator = Orchestrator(
+            "phase2_to_phase3", firestore_client(project_id), publish=publish,
+            expectations=_expectations_for(pipeline), clock=FakeClock(),
+            log=CheckpointLog(io.StringIO()))
+        outcome = orchestrator.handle_push(push(completion("p2_a"), f"{pipeline}-1"))
+        assert outcome.checkpoints[-1] == "TRIGGER_PUBLISHED", (pipeline, outcome.checkpoints)
+    assert published == ["nba-phase3", "mlb-phase3"]

@@ -61,7 +61,8 @@ class Orchestrator:
         self.expectations = expectations
         self.transition = transition
         self.spec = expectations.transition(transition)  # an unknown name fails here
-        self.store = CompletionStore(firestore_client, self.spec["collection"], timeout)
+        self.store = CompletionStore(firestore_client, self.spec["collection"], timeout,
+                                     pipeline=str(expectations.data["pipeline"]))
         self.publish = publish
         self.clock = clock
         self.log = log or CheckpointLog(project=project)
@@ -208,6 +209,8 @@ class Orchestrator:
         trigger_id = f"{self.transition}/{run_key}"
         marker = {
             "transition": self.transition, "run_key": run_key, "trigger_id": trigger_id,
+            "pipeline": self.expectations.data["pipeline"],
+            "collection": self.spec["collection"],
             "owner": owner, "state": "pending", "created_at": now,
             "lease_until": now + self.lease, "reason": reason,
             "completed": sorted(result.completed),
@@ -241,6 +244,12 @@ class Orchestrator:
         run_key = outcome.run_key or ""
         marker = self.store.read_marker(self.transition, run_key)
         data = marker.data or {}
+        if data.get("collection", self.spec["collection"]) != self.spec["collection"]:
+            self._log(outcome, "WAITING", f"a trigger marker for {self.transition}/{run_key} "
+                      f"belongs to collection {data.get('collection')!r}, not "
+                      f"{self.spec['collection']!r}; not firing and not copying its state",
+                      completion, severity="ERROR")
+            return False
         if data.get("state") in ("published", "recorded"):
             self.store.finish_trigger(
                 self.transition, run_key,

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 MARKERS = "phasegate_triggers"
 REJECTED = "phasegate_rejected"
@@ -26,11 +27,15 @@ class Snapshot:
 class CompletionStore:
     """Documents of one transition's collection, and its trigger markers."""
 
-    def __init__(self, client: Any, collection: str, timeout: float = 30.0) -> None:
+    def __init__(self, client: Any, collection: str, timeout: float = 30.0,
+                 pipeline: str = "") -> None:
         from google.api_core.retry import Retry, if_transient_error
 
         self.client = client
         self.collection = collection
+        # Markers of several pipelines share one collection: the pipeline is part of the key,
+        # so one pipeline's firing can never stand in for another's.
+        self.marker_prefix = quote(pipeline, safe="-_.") + "__" if pipeline else ""
         self.timeout = timeout
         # The client's default retry keeps trying a stopped server for up to 300 s; bound
         # every call, so an outage raises (and Pub/Sub redelivers) within ``timeout``.
@@ -42,7 +47,8 @@ class CompletionStore:
         return self.client.collection(self.collection).document(run_key)
 
     def _marker(self, transition: str, run_key: str) -> Any:
-        return self.client.collection(MARKERS).document(f"{transition}__{run_key}")
+        return self.client.collection(MARKERS).document(
+            f"{self.marker_prefix}{transition}__{run_key}")
 
     def read(self, run_key: str) -> Snapshot:
         self.calls["reads"] += 1
