@@ -65,7 +65,7 @@ def main() -> None:
                     body["_first_completion_at"] = first
                     batch.set(client.collection(f"c{i:02d}").document(key), body)
             batch.commit()
-            store = CanaryStore(client)
+            store = CanaryStore(client, pipeline="bench")
             opening = run_once(store, settings, now, stream=io.StringIO())
             print(f"{args.transitions} transitions x {len(keys)} run keys = "
                   f"{len(opening.checks)} checks; first run opened "
@@ -73,7 +73,7 @@ def main() -> None:
                   f"with {sum(opening.calls.values())} Firestore calls {opening.calls}")
             samples, calls = [], []
             for _ in range(args.runs):
-                store = CanaryStore(client)
+                store = CanaryStore(client, pipeline="bench")
                 start = time.perf_counter()
                 result = run_once(store, settings, now + dt.timedelta(minutes=15),
                                   stream=io.StringIO())

@@ -186,9 +186,10 @@ exit codes:
     run.set_defaults(run=_canary_run)
     heartbeat = canary_commands.add_parser(
         "heartbeat", help="exit 1 when the canary's last run is older than --max-age",
-        description="Read the canary's heartbeat (phasegate_canary/heartbeat): exit 0 when "
-                    "the last run is recent, 1 when it is older than --max-age or missing, "
-                    "3 when Firestore cannot be read.")
+        description="Read the pipeline's canary heartbeat (phasegate_canary/heartbeat__"
+                    "<pipeline>): exit 0 when the last run is recent, 1 when it is older than "
+                    "--max-age or missing, 3 when Firestore cannot be read.")
+    _registry_options(heartbeat)
     heartbeat.add_argument("--max-age", type=_duration, default=_duration("45m"),
                            help="such as 45m, 2h (default 45m)")
     heartbeat.add_argument("--project", help="Google Cloud project")
@@ -389,7 +390,7 @@ def _canary_run(args: argparse.Namespace) -> int:
     from phasegate.registry.cron import longest_gap_minutes
 
     registry, settings = _canary_settings(args)
-    store = CanaryStore(_firestore(args.project))
+    store = CanaryStore(_firestore(args.project), pipeline=registry.pipeline)
     while True:
         now = args.now or dt.datetime.now(dt.UTC)
         result = run_once(store, settings, now, dry_run=args.dry_run,
@@ -409,8 +410,12 @@ def _canary_heartbeat(args: argparse.Namespace) -> int:
 
     from phasegate.canary.store import CanaryStore
 
+    loaded = _load(args)
+    if loaded.registry is None:
+        raise UsageError(f"{loaded.path} has errors; run `phasegate validate`")
     try:
-        beat = CanaryStore(_firestore(args.project), timeout=15).read_heartbeat()
+        beat = CanaryStore(_firestore(args.project), timeout=15,
+                           pipeline=loaded.registry.pipeline).read_heartbeat()
     except Exception as error:  # noqa: BLE001 - unreadable is its own exit code
         print(f"phasegate: cannot read the canary heartbeat: {error}", file=sys.stderr)
         return 3
@@ -433,7 +438,7 @@ def _explain(args: argparse.Namespace) -> int:
     from phasegate.canary.explain import explain
     from phasegate.canary.store import CanaryStore
 
-    _, settings = _canary_settings(args)
+    registry, settings = _canary_settings(args)
     try:
         dt.date.fromisoformat(args.run_key)
     except ValueError as error:
@@ -443,7 +448,7 @@ def _explain(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown transition {args.transition!r}; the registry has: "
                          f"{', '.join(sorted(transitions))}")
     now = args.now or dt.datetime.now(dt.UTC)
-    store = CanaryStore(_firestore(args.project), timeout=15)
+    store = CanaryStore(_firestore(args.project), timeout=15, pipeline=registry.pipeline)
     try:
         text = explain(store, settings, args.transition, args.run_key, now)
     except Exception as error:  # noqa: BLE001

@@ -37,7 +37,8 @@ def seed_late(project, run_key="2026-02-09", names=PHASE2[:-1]):
 
 
 def run(project, settings, now, **kwargs):
-    store = CanaryStore(firestore_client(project), timeout=kwargs.pop("timeout", 30))
+    store = CanaryStore(firestore_client(project), timeout=kwargs.pop("timeout", 30),
+                        pipeline="nba-stats")
     return run_once(store, settings, now, stream=io.StringIO(), sleep=lambda s: None,
                     **kwargs), store
 
@@ -87,7 +88,7 @@ def test_two_runs_at_the_same_moment_notify_once(project_id, monkeypatch):
         results = []
 
         def one_run():
-            store = CanaryStore(firestore_client(project_id))
+            store = CanaryStore(firestore_client(project_id), pipeline="nba-stats")
             documents = store.read_documents  # read, then wait so both decide on the same data
 
             def synchronized(wanted):
@@ -114,7 +115,7 @@ def test_slack_500_then_200_and_429_with_retry_after_deliver_once(project_id, mo
         seed_late(project_id)
         slack.answer(500, (429, {"Retry-After": "1"}))
         waits = []
-        store = CanaryStore(firestore_client(project_id))
+        store = CanaryStore(firestore_client(project_id), pipeline="nba-stats")
         result = run_once(store, settings, T0, stream=io.StringIO(), sleep=waits.append)
         assert result.exit_code == EXIT_ALERTING and result.errors == []
         assert len(slack.received) == 3 and len(slack.delivered()) == 1
@@ -132,7 +133,7 @@ def test_undeliverable_notification_is_kept_and_retried_next_run(project_id, mon
         seed_late(project_id)
         slack.answer(503, 503, 503)
         stream = io.StringIO()
-        store = CanaryStore(firestore_client(project_id))
+        store = CanaryStore(firestore_client(project_id), pipeline="nba-stats")
         failed = run_once(store, settings, T0, stream=stream, sleep=lambda s: None)
         assert failed.exit_code == EXIT_FAILED
         assert "delivery failed" in failed.errors[0]
@@ -259,3 +260,29 @@ def test_canary_http_entry_answers_with_the_run(project_id, monkeypatch):
     assert status == 500
     assert any("SLACK_WEBHOOK_URL is not set" in error for error in document["errors"])
     assert any(n["channel"] == "log" and n["delivered"] for n in document["notifications"])
+
+
+def test_two_pipelines_canaries_leave_each_others_incidents_alone(project_id):
+    """Several pipelines in one project: each canary opens, keeps and resolves only its own
+    incidents and writes its own heartbeat."""
+    nba = make_settings([{"log": {}}])
+    other = copy.deepcopy(EXPECTED)
+    other["pipeline"] = "mlb-stats"
+    for spec in other["transitions"].values():
+        spec["collection"] = "mlb_" + spec["collection"]
+    other["canary"]["notify"] = [{"log": {}}]
+    mlb = Settings(other)
+    seed_late(project_id)
+    first, _ = run(project_id, nba, T0)
+    assert [d.notification.kind for d in first.deliveries] == ["open"]
+    client = firestore_client(project_id)
+    for hour in (1, 2):
+        store = CanaryStore(client, pipeline="mlb-stats")
+        theirs = run_once(store, mlb, T0 + dt.timedelta(hours=hour), stream=io.StringIO(),
+                          sleep=lambda s: None)
+        assert theirs.deliveries == [] and theirs.exit_code == EXIT_OK
+        ours, _ = run(project_id, nba, T0 + dt.timedelta(hours=hour))
+        assert ours.deliveries == []  # still open: neither reopened nor resolved
+    beats = {snapshot.id: snapshot.to_dict()["pipeline"]
+             for snapshot in client.collection("phasegate_canary").stream()}
+    assert beats == {"heartbeat__nba-stats": "nba-stats", "heartbeat__mlb-stats": "mlb-stats"}

@@ -138,7 +138,9 @@ def test_scheduler_job_and_heartbeat_policy_follow_the_registry():
     assert job["schedule"] == "*/15 * * * *" and job["timeZone"] == "America/New_York"
     assert job["httpTarget"]["uri"] == "${CANARY_URL}"  # filled in at deploy time
     monitoring = json.loads((REPO / "deploy" / "canary-monitoring.json").read_text())
-    assert monitoring["log_metric"]["filter"] == 'jsonPayload.message =~ "^CANARY_HEARTBEAT"'
+    assert monitoring["log_metric"]["filter"] == (
+        'jsonPayload.message =~ "^CANARY_HEARTBEAT" AND labels.phasegate_pipeline = "nba-stats"')
+    assert monitoring["log_metric"]["name"] == "phasegate_canary_heartbeat_nba_stats"
     [condition] = monitoring["alert_policy"]["conditions"]
     assert condition["conditionAbsent"]["duration"] == "2700s"  # three 15-minute intervals
     metric = monitoring["log_metric"]["name"]
@@ -173,6 +175,8 @@ def test_the_heartbeat_log_line_matches_the_metric_filter():
     run_once(store, settings, dt.datetime(2026, 2, 10, tzinfo=dt.UTC), stream=stream)
     [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert re.match("^CANARY_HEARTBEAT", line["message"])
+    # the metric counts this pipeline's heartbeats only: another canary cannot hide its absence
+    assert line["logging.googleapis.com/labels"]["phasegate_pipeline"] == "nba-stats"
     assert store.heartbeat["outcome"] == "ok"
 
 

@@ -61,7 +61,8 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
         from phasegate.canary.run import EXIT_FAILED, run_once
         from phasegate.canary.store import CanaryStore
 
-        store = CanaryStore(firestore.Client(project=project))
+        store = CanaryStore(firestore.Client(project=project),
+                            pipeline=str(settings.expectations["pipeline"]))
         result = run_once(store, settings, dt.datetime.now(dt.UTC))
         status = 500 if result.exit_code == EXIT_FAILED else 200
         return json.dumps(result.as_json(), default=str), status, {

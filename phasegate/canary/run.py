@@ -138,7 +138,8 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
     (stream or sys.stdout).write(json.dumps({
         "severity": "INFO", "message": f"CANARY_HEARTBEAT {heartbeat['outcome']}",
         "heartbeat": {k: v for k, v in heartbeat.items() if k != "at"},
-        "logging.googleapis.com/labels": {"phasegate_checkpoint": "CANARY_HEARTBEAT"}},
+        "logging.googleapis.com/labels": {"phasegate_checkpoint": "CANARY_HEARTBEAT",
+                                          "phasegate_pipeline": pipeline}},
         default=str) + "\n")
     result.calls = dict(store.calls)
     return result

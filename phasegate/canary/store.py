@@ -12,16 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 INCIDENTS = "phasegate_incidents"
 CANARY = "phasegate_canary"
 
 
 class CanaryStore:
-    def __init__(self, client: Any, timeout: float = 30.0) -> None:
+    """One pipeline's view: its incidents and its heartbeat, in collections pipelines share.
+
+    Several pipelines may run in one project; each canary reads, opens and
+    resolves only its own pipeline's incidents, and writes its own heartbeat.
+    """
+
+    def __init__(self, client: Any, *, pipeline: str, timeout: float = 30.0) -> None:
         from google.api_core.retry import Retry, if_transient_error
 
         self.client = client
+        self.pipeline = pipeline
+        self.prefix = quote(pipeline, safe="-_.") + "__"
         self.timeout = timeout
         self.retry = Retry(predicate=if_transient_error, initial=0.1, maximum=2.0,
                            multiplier=2.0, timeout=timeout)
@@ -45,7 +54,8 @@ class CanaryStore:
 
         self.calls["reads"] += 1
         query = self.client.collection(INCIDENTS).where(
-            filter=FieldFilter("needs_attention", "==", True))
+            filter=FieldFilter("needs_attention", "==", True)).where(
+            filter=FieldFilter("pipeline", "==", self.pipeline))
         return {snapshot.get("dedup_key"): (snapshot.to_dict(), snapshot.update_time)
                 for snapshot in query.get(retry=self.retry, timeout=self.timeout)}
 
@@ -56,7 +66,8 @@ class CanaryStore:
         """
         from google.api_core import exceptions
 
-        reference = self.client.collection(INCIDENTS).document(incident_id)
+        reference = self._incident(incident_id)
+        fields = {**fields, "pipeline": self.pipeline}
         self.calls["writes"] += 1
         try:
             if seen is None:
@@ -90,15 +101,20 @@ class CanaryStore:
         """Delivery results and the heartbeat, in one commit."""
         batch = self.client.batch()
         for incident_id, fields in updates.items():
-            batch.set(self.client.collection(INCIDENTS).document(incident_id), fields,
-                      merge=True)
-        batch.set(self.client.collection(CANARY).document("heartbeat"), heartbeat)
+            batch.set(self._incident(incident_id), fields, merge=True)
+        batch.set(self._heartbeat(), {**heartbeat, "pipeline": self.pipeline})
         self.calls["commits"] += 1
         batch.commit(retry=self.retry, timeout=self.timeout)
 
     def read_heartbeat(self) -> dict[str, Any] | None:
         self.calls["reads"] += 1
-        snapshot = self.client.collection(CANARY).document("heartbeat").get(
-            retry=self.retry, timeout=self.timeout)
+        snapshot = self._heartbeat().get(retry=self.retry, timeout=self.timeout)
         return snapshot.to_dict() if snapshot.exists else None
+
+    def _incident(self, incident_id: str) -> Any:
+        return self.client.collection(INCIDENTS).document(self.prefix + incident_id)
+
+    def _heartbeat(self) -> Any:
+        """``phasegate_canary/heartbeat__<pipeline>``: one per pipeline."""
+        return self.client.collection(CANARY).document(f"heartbeat__{self.prefix[:-2]}")
 

@@ -10,6 +10,7 @@ deterministic: sorted keys and names, no timestamps, no machine paths.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -199,13 +200,15 @@ def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = N
     except CronError:
         interval = 15
     absent_seconds = max(3 * interval, 30) * 60
-    metric = f"phasegate_canary_heartbeat_{registry.pipeline.replace('-', '_')}"
+    metric = "phasegate_canary_heartbeat_" + re.sub(r"[^A-Za-z0-9_]", "_", registry.pipeline)
+    pipeline_label = json.dumps(registry.pipeline)  # a quoted filter string
     document = {
         "_generated": f"generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}",
         "log_metric": {
             "name": metric,
             "description": "phasegate canary heartbeats (one per run)",
-            "filter": 'jsonPayload.message =~ "^CANARY_HEARTBEAT"',
+            "filter": 'jsonPayload.message =~ "^CANARY_HEARTBEAT" AND '
+                      f"labels.phasegate_pipeline = {pipeline_label}",
         },
         "alert_policy": {
             "displayName": f"phasegate canary for {registry.pipeline} is not running",
