@@ -210,11 +210,13 @@ fi
 if gcloud logging metrics describe phasegate_canary_heartbeat_nba_stats --project="${PROJECT}" >/dev/null 2>&1; then
     gcloud logging metrics update phasegate_canary_heartbeat_nba_stats \
         --description='phasegate canary heartbeats (one per run)' \
-        --log-filter='jsonPayload.message =~ "^CANARY_HEARTBEAT"' --project="${PROJECT}"
+        --log-filter='jsonPayload.message =~ "^CANARY_HEARTBEAT" AND labels.phasegate_pipeline = "nba-stats"' \
+        --project="${PROJECT}"
 else
     gcloud logging metrics create phasegate_canary_heartbeat_nba_stats \
         --description='phasegate canary heartbeats (one per run)' \
-        --log-filter='jsonPayload.message =~ "^CANARY_HEARTBEAT"' --project="${PROJECT}"
+        --log-filter='jsonPayload.message =~ "^CANARY_HEARTBEAT" AND labels.phasegate_pipeline = "nba-stats"' \
+        --project="${PROJECT}"
 fi
 
 # The alert policy as a file for gcloud (build/canary-alert-policy.json; not gcloud)

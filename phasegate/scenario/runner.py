@@ -148,8 +148,8 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     for index, (offset, _order, event) in enumerate(timeline):
         now = scenario.start + offset
         if event is None:
-            run = run_once(CanaryStore(client, pipeline=registry.pipeline), settings, now, stream=io.StringIO(),
-                           sleep=lambda seconds: None, heal=heal)
+            run = run_once(CanaryStore(client, pipeline=registry.pipeline), settings, now,
+                           stream=io.StringIO(), sleep=lambda seconds: None, heal=heal)
             result.canary_runs += 1
             for delivery in run.deliveries:
                 note = delivery.notification
