@@ -196,6 +196,7 @@ EXPECTATIONS: dict = {
             },
         },
     },
+    'content_digest': 'a88bac1cea93902bfa968f3d3986ec986c4549e48febc18e53d84333a1a2f1ad',
 }
 
 # Per transition: the processors it waits for, and those it never fires without.

@@ -144,9 +144,9 @@ def test_generate_after_registry_edit_changes_exactly_the_affected_lines(repo):
     assert run_phasegate("generate", "--root", str(repo)).returncode == 0
     after = module.read_text().splitlines()
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    # the registry digest (header comment, constant and data) and the one timing line;
-    # grace is the canary's business, so the transition digest stays
-    assert len(changed) == 4, changed
+    # the registry digest (header comment, constant and data), the content digest and the
+    # one timing line; grace is the canary's business, so the transition digest stays
+    assert len(changed) == 5, changed
     assert any("grace_minutes': 45" in b for _, b in changed)
 
 

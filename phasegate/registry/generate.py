@@ -24,9 +24,32 @@ from phasegate.registry.semantics import (
     transition_behaviour,
     transition_digest,
 )
-from phasegate.runtime import FORMAT
+from phasegate.runtime import FORMAT, content_digest
 
 DO_NOT_EDIT = "do not edit; run `phasegate generate` after changing the registry"
+
+# Every place an artifact records the phasegate version that wrote it.
+_VERSION_SPOTS = re.compile(
+    r"(by phasegate |PHASEGATE_VERSION = '|'phasegate_version': '|\"phasegate_version\": \"|"
+    r"phasegate\[gcp\]==)(\d+\.\d+\.\d+[A-Za-z0-9.+-]*?)(?=[;'\"\s(]|$)", re.MULTILINE)
+
+
+def recorded_version(text: str) -> str | None:
+    """The phasegate version an artifact records, if any."""
+    match = _VERSION_SPOTS.search(text)
+    return match.group(2) if match else None
+
+
+def same_content(expected: str, actual: str | None) -> bool:
+    """Whether an artifact is current: the version it records is not compared.
+
+    Upgrading phasegate does not make an artifact stale; only a difference in
+    what the runtime would do (or read) does.
+    """
+    if actual is None:
+        return False
+    return actual == expected or _VERSION_SPOTS.sub(
+        lambda match: match.group(1) + __version__, actual) == expected
 
 
 @dataclass(frozen=True)
@@ -62,7 +85,7 @@ def expectations(registry: Registry) -> dict[str, Any]:
             **{key: behaviour[key] for key in ("expected", "required", "modes")},
         }
 
-    return {
+    data = {
         "format": FORMAT,
         "phasegate_version": __version__,
         "pipeline": registry.pipeline,
@@ -82,6 +105,7 @@ def expectations(registry: Registry) -> dict[str, Any]:
             name: transition_data(name, t) for name, t in sorted(registry.transitions.items())
         },
     }
+    return {**data, "content_digest": content_digest(data)}
 
 
 def _disabled_reason(registry: Registry, name: str) -> str | None:
@@ -148,6 +172,7 @@ def render_json(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> 
         "canary": canary,
         "calendar": sorted(inputs.calendar),
     }
+    document["content_digest"] = content_digest(document)  # covers the canary settings too
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
