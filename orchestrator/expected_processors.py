@@ -1,12 +1,12 @@
 # Generated from registry/processors.yaml by phasegate 0.1.0; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6
+# Registry digest: 687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0
 """What the orchestrator expects, per transition: generated from the phasegate registry.
 
 Data only, standard library only: the deployed function reads it through
 phasegate.orchestrator, and pipeline code may import EXPECTED_PROCESSORS from here.
 """
 
-REGISTRY_DIGEST = '13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6'
+REGISTRY_DIGEST = '687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0'
 PHASEGATE_VERSION = '0.1.0'
 
 EXPECTATIONS: dict = {
@@ -14,7 +14,7 @@ EXPECTATIONS: dict = {
     'phasegate_version': '0.1.0',
     'pipeline': 'nba-stats',
     'timezone': 'America/New_York',
-    'registry_digest': '13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6',
+    'registry_digest': '687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0',
     'aliases': {
         'BasketballRefRosterProcessor': 'p2_br_season_roster',
         'BdlBoxscoresProcessor': 'p2_bdl_box_scores',
@@ -196,7 +196,7 @@ EXPECTATIONS: dict = {
             },
         },
     },
-    'content_digest': 'a88bac1cea93902bfa968f3d3986ec986c4549e48febc18e53d84333a1a2f1ad',
+    'content_digest': '464ee80d0175e4c9c6bed955c061e93b240f262c9ff88523c07feb9ee5993b8c',
 }
 
 # Per transition: the processors it waits for, and those it never fires without.

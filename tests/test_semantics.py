@@ -179,3 +179,10 @@ def test_spelling_out_a_default_changes_no_digest():
     after = _digests(_reference_with((r"\ngenerate:", "\ndeploy: {max_delivery_attempts: 10}\n"
                                                      "generate:")))
     assert after == before
+
+
+def test_reordering_a_name_list_changes_no_digest():
+    before = _digests(_reference_with((r"^$", "")))
+    after = _digests(_reference_with((r"aliases: \[BdlBoxscoresProcessor, BdlPlayerBoxScoresProcessor\]",
+                                      "aliases: [BdlPlayerBoxScoresProcessor, BdlBoxscoresProcessor]")))
+    assert after == before

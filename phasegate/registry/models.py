@@ -227,12 +227,16 @@ def canonical_data(registry: Registry) -> dict[str, Any]:
     return plain
 
 
+# Lists whose order means nothing: sorted for the digest, so reordering them changes nothing.
+UNORDERED_FIELDS = frozenset({"aliases", "inputs", "expects", "required"})
+
+
 def digest_data(value: Any) -> Any:
     """``value`` as JSON-ready data with every field at its default left out.
 
     An absent optional field and one spelled out at its default are the same,
     and a feature added to the format later never changes the digest of a
-    registry that does not use it. The digests hash this.
+    registry that does not use it; name lists are sorted. The digests hash this.
     """
     return _plain(value, keep_defaults=False)
 
@@ -245,13 +249,19 @@ def _default(spec: Any) -> Any:
     return MISSING
 
 
+def _unordered(value: Any) -> Any:
+    return tuple(sorted(value)) if isinstance(value, tuple) else value
+
+
 def _plain(value: Any, keep_defaults: bool) -> Any:
     if isinstance(value, Notify):
         settings = {} if value.url_env is None else {"url_env": value.url_env}
         return {value.channel: settings}
     if hasattr(value, "__dataclass_fields__"):
         return {
-            ("from" if name == "from_" else name): _plain(getattr(value, name), keep_defaults)
+            ("from" if name == "from_" else name): _plain(
+                _unordered(getattr(value, name)) if not keep_defaults
+                and name in UNORDERED_FIELDS else getattr(value, name), keep_defaults)
             for name, spec in value.__dataclass_fields__.items()
             if keep_defaults or getattr(value, name) != _default(spec)
         }
