@@ -112,3 +112,15 @@ def test_pre_commit_generate_check_hook_fails_on_a_stale_artifact(tmp_path: Path
                  "--all-files", cwd=project, env=env, timeout=600)
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "orchestrator/expected_processors.py is stale" in stale.stdout
+
+
+def test_the_scaffolded_workflow_and_hooks_are_valid(tmp_path):
+    done = _run(sys.executable, "-m", "phasegate", "init", str(tmp_path), "--pipeline", "acme",
+                "--prefix", "ops/pg")
+    assert done.returncode == 0, done.stdout + done.stderr
+    workflow = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                    str(tmp_path / ".github/workflows/phasegate.yml"))
+    assert workflow.returncode == 0, workflow.stdout + workflow.stderr
+    config = _run(_tool("pre-commit"), "validate-config",
+                  str(tmp_path / ".pre-commit-config.yaml"))
+    assert config.returncode == 0, config.stdout + config.stderr

@@ -235,7 +235,7 @@ def test_existing_workflow_is_untouched_and_the_steps_are_printed(
     assert workflow.read_text() == "name: mine\n"
     assert "        run: phasegate validate --format github" in result.stdout.splitlines()
     assert "        run: phasegate generate --check" in result.stdout.splitlines()
-    assert f"pip install phasegate=={__version__}" in result.stdout
+    assert f"after installing phasegate {__version__}" in result.stdout
 
 
 def test_generation_failing_makes_init_fail_with_its_code(

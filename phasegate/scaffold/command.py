@@ -177,7 +177,7 @@ def _plan(name: str, base: PurePosixPath) -> list[Planned]:
                 entry, "under its `repos:`"),
         Planned(WORKFLOW, fill(templates.WORKFLOW, steps=steps),
                 ("phasegate validate", "phasegate generate --check", *registry_marker),
-                steps, f"to a job's steps, after `pip install phasegate=={__version__}`"),
+                steps, f"to a job's steps, after installing phasegate {__version__}"),
     ]
 
 

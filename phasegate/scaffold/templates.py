@@ -204,5 +204,6 @@ jobs:
         with:
           python-version: "3.11"
       - name: Install phasegate
-        run: pip install phasegate==$version
+        # the release this repository was scaffolded with (the tag the pre-commit hook uses too)
+        run: pip install "phasegate @ git+https://github.com/phasegate/phasegate@v$version"
 $steps"""
