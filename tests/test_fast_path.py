@@ -130,3 +130,19 @@ def mutated_data(draw):
 @given(mutated_data())
 def test_fast_path_and_pydantic_agree(data):
     assert conforms(data) == _pydantic_accepts(data)
+
+
+@pytest.mark.parametrize("where", [
+    'processors:\n  "p2_a\\n": {phase: 2}\n',
+    'processors:\n  p2_a: {phase: 2, aliases: ["PA\\n"]}\n',
+    'processors:\n  p2_a: {phase: 2}\ntransitions:\n  "t23\\n": {from_phase: 2, to_phase: 3, '
+    'collection: c}\n',
+    'processors:\n  p2_a: {phase: 2}\ntransitions:\n  t23: {from_phase: 2, to_phase: 3, '
+    'collection: "c23\\n"}\n',
+])
+def test_a_name_ending_in_a_newline_is_a_schema_error(where):
+    """JSON Schema's ``$`` ends the text; Python's also matches before a final newline."""
+    from tests.conftest import findings_for
+
+    text = "version: 1\npipeline: x\ntimezone: UTC\n" + where
+    assert "PG003" in {f.rule for f in findings_for(text)}

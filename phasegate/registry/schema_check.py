@@ -150,7 +150,7 @@ class _Compiler:
     def _string(schema: Mapping[str, Any]) -> Check | None:
         if not {"pattern", "minLength", "maxLength"} & schema.keys():
             return None
-        pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+        pattern = _ecma(schema["pattern"]) if "pattern" in schema else None
         low, high = schema.get("minLength", 0), schema.get("maxLength", float("inf"))
         return lambda v: ((pattern is None or pattern.search(v) is not None)
                           and low <= len(v) <= high)
@@ -174,7 +174,7 @@ class _Compiler:
         required = tuple(schema.get("required", ()))
         low, high = schema.get("minProperties", 0), schema.get("maxProperties", float("inf"))
         properties = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
-        patterns = [(re.compile(p), self.compile(s))
+        patterns = [(_ecma(p), self.compile(s))
                     for p, s in schema.get("patternProperties", {}).items()]
         extra_schema = schema.get("additionalProperties", True)
         extra: Check | bool = (self.compile(extra_schema) if isinstance(extra_schema, dict)
@@ -243,3 +243,12 @@ def _constraints_hold(data: Mapping[str, Any]) -> bool:
             if "url_env" in settings and constraints.env_name_error(settings["url_env"]):
                 return False
     return True
+
+
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema (ECMA-262) pattern for Python: ``$`` ends the text, as in ECMA.
+
+    Python's ``$`` also matches before a final newline, which let ``"t23\\n"``
+    pass as a name and reach gcloud.
+    """
+    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
