@@ -30,7 +30,7 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
             event = push(completion(name, run_key), f"w{index}-{run_key}")
             barrier.wait(timeout=120)
             start = time.perf_counter()
-            outcome = orchestrator.handle_push(event)
+            outcome = deliver_until_acknowledged(orchestrator, event)
             elapsed = time.perf_counter() - start
             outcomes.append((run_key, outcome.checkpoints, outcome.triggered_now,
                              outcome.published_id, elapsed, dict(orchestrator.store.calls)))
@@ -38,6 +38,18 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
         results.put((index, outcomes, None))
     except Exception as error:  # reported by the test, with the worker's index
         results.put((index, [], f"{type(error).__name__}: {error}"))
+
+
+def deliver_until_acknowledged(orchestrator: Any, event: Any, attempts: int = 100) -> Any:
+    """What Pub/Sub does: deliver again (after a pause) while the function raises."""
+    from phasegate.orchestrator.core import TriggerInProgress
+
+    for _ in range(attempts):
+        try:
+            return orchestrator.handle_push(event)
+        except TriggerInProgress:
+            time.sleep(0.2)  # Pub/Sub's minimum backoff is 10 s; shorter here
+    raise AssertionError(f"still not acknowledged after {attempts} deliveries")
 
 
 def deliver_all_at_once(project: str, names: list[str], run_keys: list[str],

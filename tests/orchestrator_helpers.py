@@ -12,6 +12,7 @@ from typing import Any
 
 from phasegate.orchestrator.core import Orchestrator
 from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.orchestrator.store import DELIVERY_BUDGET_S
 from phasegate.runtime import Expectations
 
 REFERENCE = Expectations.load(
@@ -55,7 +56,7 @@ def firestore_client(project: str) -> Any:
 
 
 def make_orchestrator(project: str, transition: str, clock: FakeClock | None = None,
-                      publish: Any = None, timeout: float = 30.0,
+                      publish: Any = None, timeout: float = DELIVERY_BUDGET_S,
                       ) -> tuple[Orchestrator, io.StringIO]:
     stream = io.StringIO()
     orchestrator = Orchestrator(transition, firestore_client(project), publish=publish,

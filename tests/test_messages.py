@@ -74,7 +74,7 @@ def test_bad_envelopes(event, reason):
     (b'{"processor_name": "x", "game_date": "2026-02-09", "status": "success", '
      b'"record_count": true}', "record_count"),
     (b'{"processor_name": "x", "game_date": "2026-02-09", "status": "success", '
-     b'"correlation_id": 7}', "correlation_id must be a string"),
+     b'"correlation_id": 7}', "correlation_id must be a UTF-8 string"),
 ])
 def test_bad_payloads(payload, reason):
     with pytest.raises(Rejected, match=re.escape(reason)) as caught:

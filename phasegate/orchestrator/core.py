@@ -1,15 +1,25 @@
 """Record a completion and fire the transition exactly once: the orchestrator's logic.
 
-Callable from Python without a CloudEvent (:meth:`Orchestrator.handle`), with
+Callable from Python without a push body (:meth:`Orchestrator.handle`), with
 Firestore, Pub/Sub publishing, the clock and the log injected. Per ordinary
-completion it makes three Firestore calls: read (is it a duplicate?), a blind
-merge write of the processor's entry, and a strongly consistent read to
-decide. No read-modify-write transaction is involved anywhere, so twenty
-processors completing in the same second all get recorded.
+completion it makes three Firestore round trips: a read (is it a duplicate?),
+one batch (the message's delivery marker, created only if absent, and a blind
+merge of the processor's entry) and a strongly consistent read to decide. No
+read-modify-write transaction is involved anywhere, so twenty processors
+completing in the same second all get recorded.
+
+Exactly once: the right to fire belongs to one *delivery attempt* (a fresh
+token per call), claimed by creating a trigger marker. Another attempt that
+finds the marker pending under a live lease raises :class:`TriggerInProgress`
+so that Pub/Sub delivers again later (by then it has fired, or the lease has
+run out and the attempt takes over). Every firing carries ``trigger_id`` so
+that the downstream can drop the one duplicate no design can exclude: the
+process dies after publishing and before the marker says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -21,12 +31,13 @@ from typing import Any
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
 from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate
-from phasegate.orchestrator.store import CompletionStore
+from phasegate.orchestrator.store import DELIVERY_BUDGET_S, CompletionStore, StoreUnavailable
 from phasegate.runtime import Expectations, processor_status
 
 Clock = Callable[[], dt.datetime]
 Publish = Callable[[str, bytes, dict[str, str]], str]  # topic id, data, attributes -> id
 TRIGGER_LEASE = dt.timedelta(minutes=2)
+MAX_UNKNOWN_NAMES = 100  # kept per document; beyond, only _unknown_count grows
 
 
 def utc_now() -> dt.datetime:
@@ -35,6 +46,14 @@ def utc_now() -> dt.datetime:
 
 class TriggerPublishFailed(Exception):
     """The trigger could not be published; raised so that Pub/Sub redelivers."""
+
+
+class TriggerInProgress(Exception):
+    """Another delivery attempt holds a live claim to fire; raised so that Pub/Sub redelivers.
+
+    The redelivery finds the transition fired, or the lease expired and takes over:
+    nothing is lost if the claim's owner died.
+    """
 
 
 @dataclass
@@ -57,7 +76,8 @@ class Orchestrator:
     def __init__(self, transition: str, firestore_client: Any, *, expectations: Expectations,
                  publish: Publish | None = None, clock: Clock = utc_now,
                  log: CheckpointLog | None = None, project: str | None = None,
-                 timeout: float = 30.0, lease: dt.timedelta = TRIGGER_LEASE) -> None:
+                 timeout: float = DELIVERY_BUDGET_S, lease: dt.timedelta = TRIGGER_LEASE,
+                 ) -> None:
         self.expectations = expectations
         self.transition = transition
         self.spec = expectations.transition(transition)  # an unknown name fails here
@@ -72,45 +92,58 @@ class Orchestrator:
     # -- entry points -------------------------------------------------------
 
     def handle_push(self, event_data: Any) -> Outcome:
-        """A Pub/Sub push body: malformed messages are stored and acknowledged."""
+        """A Pub/Sub push body: malformed messages are stored and acknowledged.
+
+        Raises :class:`StoreUnavailable` (after one STORE_UNAVAILABLE line) when
+        Firestore does not answer within the delivery's budget, so that Pub/Sub
+        delivers again; :class:`TriggerInProgress` and
+        :class:`TriggerPublishFailed` likewise. Nothing else escapes.
+        """
+        self.store.begin()
         try:
-            envelope = decode_push(event_data)
-        except Rejected as rejected:
-            return self.reject(rejected, rejected.message_id, rejected.subscription)
-        try:
-            completion = parse_completion(envelope.data, envelope.message_id)
-        except Rejected as rejected:
-            return self.reject(rejected, envelope.message_id, envelope.subscription)
-        return self.handle(completion)
+            try:
+                envelope = decode_push(event_data)
+            except Rejected as rejected:
+                return self.reject(rejected, rejected.message_id, rejected.subscription)
+            try:
+                completion = parse_completion(envelope.data, envelope.message_id)
+            except Rejected as rejected:
+                return self.reject(rejected, envelope.message_id, envelope.subscription)
+            return self._handle(completion)
+        except StoreUnavailable as error:
+            self._unavailable(error)
+            raise
+        except Exception as error:
+            if _is_store_error(error):
+                self._unavailable(error)
+                raise StoreUnavailable(str(error)) from error
+            raise
 
     def handle(self, completion: Completion) -> Outcome:
         """Record one completion and fire the transition if it is now complete."""
+        self.store.begin()
+        return self._handle(completion)
+
+    def _handle(self, completion: Completion) -> Outcome:
         now = self.clock()
+        token = uuid.uuid4().hex  # this delivery attempt: the owner of any claim it makes
         run_key = completion.run_key.isoformat()
         outcome = Outcome("RECEIVED", run_key, completion.processor_name)
-        expectation = self.expectations.expectation(self.transition, completion.run_key, now)
         self._log(outcome, "RECEIVED", f"{completion.processor_name} {completion.status}",
                   completion, processor=completion.processor_name, status=completion.status,
-                  message_id=completion.message_id, mode=expectation.mode)
-        meta = {
-            "_expected": sorted(expectation.expected),
-            "_mode": expectation.mode,
-            "_registry_digest": self.expectations.registry_digest,
-            "_transition_digest": self.spec["digest"],
-        }
+                  message_id=completion.message_id)
         canonical = self.expectations.canonical_name(completion.processor_name)
         if canonical is None:
-            self.store.merge(run_key, {"_unknown": {completion.processor_name: _entry(
-                completion, now)}, **meta})
-            close = difflib.get_close_matches(completion.processor_name,
-                                              list(self.expectations.aliases), 1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            self._log(outcome, "UNKNOWN_PROCESSOR",
-                      f"{completion.processor_name!r} is not in the registry; recorded under "
-                      f"_unknown and not counted{hint}", completion, severity="WARNING",
-                      processor=completion.processor_name)
-            return outcome
+            return self._record_unknown(outcome, completion, now)
         outcome.processor = canonical
+        phase = self.expectations.processors[canonical]["phase"]
+        if phase != self.spec["from_phase"]:
+            self._log(outcome, "OUT_OF_SCOPE",
+                      f"{canonical} is a phase {phase} processor; this function serves "
+                      f"phase {self.spec['from_phase']}: acknowledged, nothing written",
+                      completion, processor=canonical)
+            return outcome
+        expectation = self.expectations.expectation(self.transition, completion.run_key, now)
         before = self.store.read(run_key)
         existing = (before.data or {}).get(canonical)
         if existing is not None and _is_duplicate(existing, completion):
@@ -119,13 +152,18 @@ class Orchestrator:
                       "twice, re-evaluating", completion, processor=canonical)
             state = before
         else:
-            fields: dict[str, Any] = {canonical: _entry(completion, now), **meta}
+            fields: dict[str, Any] = {canonical: _entry(completion, now), **self._meta(
+                expectation.mode, expectation.expected)}
             if completion.completes:
                 fields["_last_completion_at"] = now
-            self.store.merge(run_key, fields)
-            self._log(outcome, "RECORDED", f"{canonical} {completion.status} (received as "
-                      f"{completion.processor_name})", completion, processor=canonical,
-                      status=completion.status)
+            if self.store.record(run_key, fields, self.transition, completion.message_id, now):
+                self._log(outcome, "RECORDED", f"{canonical} {completion.status} (received as "
+                          f"{completion.processor_name})", completion, processor=canonical,
+                          status=completion.status, mode=expectation.mode)
+            else:
+                self._log(outcome, "DUPLICATE", f"{canonical}: message "
+                          f"{completion.message_id} was recorded by another delivery; "
+                          "re-evaluating", completion, processor=canonical)
             state = self.store.read(run_key)
         result = evaluate(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
@@ -137,7 +175,7 @@ class Orchestrator:
             self._log(outcome, "ALREADY_TRIGGERED", "the transition has already fired",
                       completion)
         elif result.complete:
-            self._trigger(outcome, completion, result, now)
+            self._trigger(outcome, completion, result, now, token)
         else:
             expected_count = len(expectation.expected)
             processors = self.expectations.processors
@@ -149,32 +187,67 @@ class Orchestrator:
                       missing=missing)
         return outcome
 
+    def _meta(self, mode: str | None, expected: frozenset[str]) -> dict[str, Any]:
+        return {
+            "_expected": sorted(expected),
+            "_mode": mode,
+            "_registry_digest": self.expectations.registry_digest,
+            "_transition_digest": self.spec["digest"],
+        }
+
+    def _record_unknown(self, outcome: Outcome, completion: Completion,
+                        now: dt.datetime) -> Outcome:
+        """Keep a name the registry lacks (at most 100 per document, then only a count).
+
+        It never counts, and never starts the deadline clock.
+        """
+        from google.cloud.firestore_v1 import Increment
+
+        run_key = outcome.run_key or ""
+        document = self.store.read(run_key).data or {}
+        kept = document.get("_unknown")
+        kept = kept if isinstance(kept, dict) else {}
+        fields: dict[str, Any] = {"_unknown_count": Increment(1)}
+        if completion.processor_name in kept or len(kept) < MAX_UNKNOWN_NAMES:
+            fields["_unknown"] = {completion.processor_name: _entry(completion, now)}
+            where = "recorded under _unknown"
+        else:
+            where = f"counted only (_unknown already holds {MAX_UNKNOWN_NAMES} names)"
+        if not self.store.record(run_key, fields, self.transition, completion.message_id, now):
+            self._log(outcome, "DUPLICATE", f"{completion.processor_name!r}: message "
+                      f"{completion.message_id} was recorded by another delivery", completion)
+            return outcome
+        close = difflib.get_close_matches(completion.processor_name,
+                                          list(self.expectations.aliases), 1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self._log(outcome, "UNKNOWN_PROCESSOR",
+                  f"{completion.processor_name!r} is not in the registry; {where} and not "
+                  f"counted{hint}", completion, severity="WARNING",
+                  processor=completion.processor_name)
+        return outcome
+
     def reject(self, rejected: Rejected, message_id: str | None,
                subscription: str | None) -> Outcome:
         """Store a malformed message with its reason; acknowledged, never redelivered."""
         now = self.clock()
-        raw = rejected.raw
         record: dict[str, Any] = {
             "received_at": now,
-            "reason": rejected.reason,
+            "reason": _utf8(rejected.reason),
             "transition": self.transition,
             "message_id": message_id,
             "subscription": subscription,
+            **_raw_fields(rejected.raw),
         }
-        if isinstance(raw, bytes):
-            try:
-                record["raw"] = raw[:100_000].decode("utf-8")
-            except UnicodeDecodeError:
-                import base64
-
-                record["raw_base64"] = base64.b64encode(raw[:100_000]).decode("ascii")
-        elif raw is not None:
-            record["raw"] = str(raw)[:100_000]
         self.store.record_rejection(message_id, record)
         outcome = Outcome("REJECTED")
-        self._log(outcome, "REJECTED", rejected.reason, None, severity="ERROR",
+        self._log(outcome, "REJECTED", _utf8(rejected.reason), None, severity="ERROR",
                   message_id=message_id)
         return outcome
+
+    def _unavailable(self, error: Exception) -> None:
+        self._log(Outcome("STORE_UNAVAILABLE"), "STORE_UNAVAILABLE",
+                  f"Firestore did not answer ({type(error).__name__}: {str(error)[:300]}); "
+                  "not acknowledged, Pub/Sub will deliver again", None, severity="ERROR")
 
     # -- the trigger ----------------------------------------------------------
 
@@ -184,6 +257,7 @@ class Orchestrator:
         The canary's opt-in auto-heal: reason ``deadline_partial``, through the
         same marker as a normal trigger, so it still happens exactly once.
         """
+        self.store.begin()
         now = now or self.clock()
         key = run_key.isoformat()
         outcome = Outcome("RECEIVED", key)
@@ -199,24 +273,26 @@ class Orchestrator:
             self._log(outcome, "WAITING", f"cannot fire with deadline_partial: required "
                       f"{lacking} not complete", None)
         else:
-            self._trigger(outcome, None, result, now, reason="deadline_partial")
+            # another attempt firing it right now is an outcome too
+            with contextlib.suppress(TriggerInProgress):
+                self._trigger(outcome, None, result, now, uuid.uuid4().hex,
+                              reason="deadline_partial")
         return outcome
 
     def _trigger(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
-                 now: dt.datetime, reason: str = "all_complete") -> None:
+                 now: dt.datetime, token: str, reason: str = "all_complete") -> None:
         run_key = outcome.run_key or ""
-        owner = (completion.message_id if completion else None) or f"local-{uuid.uuid4().hex}"
         trigger_id = f"{self.transition}/{run_key}"
         marker = {
             "transition": self.transition, "run_key": run_key, "trigger_id": trigger_id,
             "pipeline": self.expectations.data["pipeline"],
             "collection": self.spec["collection"],
-            "owner": owner, "state": "pending", "created_at": now,
+            "owner": token, "state": "pending", "created_at": now,
             "lease_until": now + self.lease, "reason": reason,
             "completed": sorted(result.completed),
         }
         if not self.store.claim_trigger(self.transition, run_key, marker):
-            if not self._resume_claim(outcome, completion, owner, now):
+            if not self._take_over(outcome, completion, token, now):
                 return
         else:
             why = (f"all {len(outcome.completed)} expected processors complete"
@@ -227,7 +303,8 @@ class Orchestrator:
                       completion, reason=reason)
         published_id = None
         if self.spec["action"] == "trigger":
-            published_id = self._publish(outcome, completion, result, trigger_id, now, reason)
+            published_id = self._publish(outcome, completion, result, trigger_id, now, reason,
+                                         token)
         self.store.finish_trigger(
             self.transition, run_key,
             {"_triggered": True, "_triggered_at": now, "_trigger_reason": reason,
@@ -238,9 +315,14 @@ class Orchestrator:
         outcome.triggered_now = True
         outcome.published_id = published_id
 
-    def _resume_claim(self, outcome: Outcome, completion: Completion | None, owner: str,
-                      now: dt.datetime) -> bool:
-        """The marker exists: finish a trigger left pending, or leave it to its owner."""
+    def _take_over(self, outcome: Outcome, completion: Completion | None, token: str,
+                   now: dt.datetime) -> bool:
+        """The marker exists: heal a finished firing, take over an expired claim, or wait.
+
+        A live claim belongs to another delivery attempt, even one of this very
+        message (Pub/Sub delivers a message twice at the same moment): this
+        attempt never publishes then; it raises so that Pub/Sub delivers again.
+        """
         run_key = outcome.run_key or ""
         marker = self.store.read_marker(self.transition, run_key)
         data = marker.data or {}
@@ -260,21 +342,25 @@ class Orchestrator:
                       "the trigger was published earlier; document healed", completion)
             return False
         lease_until = data.get("lease_until")
-        expired = isinstance(lease_until, dt.datetime) and lease_until < now
-        if data.get("owner") != owner and not expired:
-            self._log(outcome, "WAITING", "complete; another delivery is firing the trigger",
+        expired = isinstance(lease_until, dt.datetime) and lease_until <= now
+        if not expired:
+            self._log(outcome, "TRIGGER_IN_PROGRESS",
+                      f"another delivery attempt is firing {self.transition}/{run_key} (lease "
+                      f"until {lease_until}); not acknowledged, so Pub/Sub delivers again",
                       completion)
-            return False
-        if not self.store.take_over(self.transition, run_key, marker.update_time, owner,
+            raise TriggerInProgress(f"{self.transition}/{run_key} is being fired by another "
+                                    "delivery attempt")
+        if not self.store.take_over(self.transition, run_key, marker.update_time, token,
                                     now + self.lease):
-            self._log(outcome, "WAITING", "complete; another delivery took over the trigger",
-                      completion)
-            return False
-        self._log(outcome, "TRIGGER_SET", "resuming a pending trigger", completion)
+            self._log(outcome, "TRIGGER_IN_PROGRESS", "another delivery attempt took over the "
+                      "expired claim a moment ago; Pub/Sub delivers again", completion)
+            raise TriggerInProgress(f"{self.transition}/{run_key} was just taken over")
+        self._log(outcome, "TRIGGER_SET", "the previous claim's lease expired; this delivery "
+                  "attempt takes it over and fires", completion)
         return True
 
     def _publish(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
-                 trigger_id: str, now: dt.datetime, reason: str = "all_complete") -> str:
+                 trigger_id: str, now: dt.datetime, reason: str, token: str) -> str:
         topic = self.spec["trigger_topic"]
         body = {
             "transition": self.transition, "run_key": outcome.run_key,
@@ -287,14 +373,15 @@ class Orchestrator:
             message_id = publish(topic, json.dumps(body, sort_keys=True).encode("utf-8"),
                                  {"trigger_id": trigger_id, "transition": self.transition})
         except Exception as error:
-            reason = f"{type(error).__name__}: {error}"[:500]
-            self.store.merge(outcome.run_key or "", {
-                "_trigger_pending": True, "_trigger_error": reason, "_trigger_error_at": now})
+            failure = f"{type(error).__name__}: {error}"[:500]
             self._log(outcome, "TRIGGER_FAILED",
-                      f"publishing to {topic} failed ({type(error).__name__}: {error}); the "
-                      "trigger stays pending and the redelivery completes it", completion,
-                      severity="ERROR", topic=topic)
-            raise TriggerPublishFailed(f"publish to {topic} failed: {error}") from error
+                      f"publishing to {topic} failed ({failure}); the trigger stays pending "
+                      "and the redelivery completes it", completion, severity="ERROR",
+                      topic=topic)
+            self.store.merge(outcome.run_key or "", {
+                "_trigger_pending": True, "_trigger_error": failure, "_trigger_error_at": now})
+            self.store.release(self.transition, outcome.run_key or "", token, now)
+            raise TriggerPublishFailed(f"publish to {topic} failed: {failure}") from error
         self._log(outcome, "TRIGGER_PUBLISHED", f"published {trigger_id} to {topic}",
                   completion, topic=topic, published_message_id=message_id)
         return message_id
@@ -307,7 +394,7 @@ class Orchestrator:
 
         def publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
             future = client.publish(client.topic_path(project, topic), data, **attributes)
-            return str(future.result(timeout=60))
+            return str(future.result(timeout=30))
 
         self.publish = publish
         return publish
@@ -343,3 +430,31 @@ def _is_duplicate(existing: Any, completion: Completion) -> bool:
         return True
     return bool(isinstance(existing, dict) and completion.message_id
                 and existing.get("message_id") == completion.message_id)
+
+
+def _is_store_error(error: Exception) -> bool:
+    """A Firestore failure that another delivery may not meet (an outage, a timeout)."""
+    from google.api_core import exceptions
+
+    return isinstance(error, exceptions.RetryError | exceptions.ServerError
+                      | exceptions.DeadlineExceeded | exceptions.TooManyRequests
+                      | exceptions.ServiceUnavailable)
+
+
+def _utf8(text: str) -> str:
+    """``text`` as Firestore can store it: a lone surrogate becomes an escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _raw_fields(raw: bytes | str | None) -> dict[str, Any]:
+    """The rejected message as sent (at most 100 kB): text when it is UTF-8, else base64."""
+    import base64
+
+    if raw is None:
+        return {}
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    data = data[:100_000]
+    try:
+        return {"raw": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"raw_base64": base64.b64encode(data).decode("ascii")}

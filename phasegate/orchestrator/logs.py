@@ -14,7 +14,7 @@ from typing import Any, TextIO
 CHECKPOINTS = frozenset({
     "RECEIVED", "RECORDED", "DUPLICATE", "UNKNOWN_PROCESSOR", "REJECTED", "WAITING",
     "TRIGGER_SET", "TRIGGER_PUBLISHED", "TRIGGER_FAILED", "ALREADY_TRIGGERED",
-    "COLD_START_FAILED",
+    "COLD_START_FAILED", "OUT_OF_SCOPE", "TRIGGER_IN_PROGRESS", "STORE_UNAVAILABLE",
 })
 
 
@@ -31,7 +31,8 @@ class CheckpointLog:
         assert checkpoint in CHECKPOINTS, checkpoint
         entry: dict[str, Any] = {
             "severity": severity,
-            "message": f"{checkpoint} {transition} {run_key}: {message}".strip(),
+            "message": f"{' '.join(p for p in (checkpoint, transition, run_key) if p)}: "
+                       f"{message}",
             "checkpoint": checkpoint,
             "transition": transition,
             "run_key": run_key,

@@ -16,8 +16,10 @@ from typing import Any
 
 from phasegate.runtime import COMPLETING, STATUSES
 
-_RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RUN_KEY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAX_TEXT = 512
+_MAX_BODY = 1_000_000  # bytes of push body or payload; Pub/Sub itself allows 10 MB
+_MAX_COUNT = 2**63 - 1  # Firestore integers are 64-bit
 
 
 class Rejected(Exception):
@@ -59,23 +61,36 @@ class Completion:
         return self.status in COMPLETING
 
 
+def _loads(data: bytes | str, what: str, raw: bytes | None = None) -> Any:
+    """JSON, or Rejected (keeping ``raw``, the bytes as sent): never a RecursionError."""
+    sent = data if raw is None else raw
+    if len(data) > _MAX_BODY:
+        raise Rejected(f"{what} is larger than {_MAX_BODY} bytes", sent[:_MAX_BODY])
+    try:
+        return json.loads(data)
+    except RecursionError as error:
+        raise Rejected(f"{what} is nested too deeply", sent) from error
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Rejected(f"{what} is not JSON: {error}", sent) from error
+
+
 def decode_push(event_data: Any) -> PushEnvelope:
-    """The Pub/Sub message inside a CloudEvent's data (a dict, or its JSON text)."""
+    """The Pub/Sub message inside a push body or a CloudEvent's data (a dict, or JSON text)."""
     if isinstance(event_data, bytes | str):
-        try:
-            event_data = json.loads(event_data)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise Rejected(f"push body is not JSON: {error}", event_data) from error
+        if not event_data:
+            raise Rejected("push body is empty", event_data)
+        event_data = _loads(event_data, "push body")
     if not isinstance(event_data, dict) or not isinstance(event_data.get("message"), dict):
-        raise Rejected("push body has no 'message' object", json.dumps(event_data, default=str))
+        raise Rejected("push body has no 'message' object", _dump(event_data))
     message = event_data["message"]
     message_id = _text_or_none(message.get("messageId") or message.get("message_id"))
     subscription = _text_or_none(event_data.get("subscription"))
-    encoded = message.get("data", "")
+    encoded = message.get("data")
     try:
+        if encoded is None or encoded == "":
+            raise Rejected("message has no data", _dump(message))
         if not isinstance(encoded, str):
-            raise Rejected("message.data is not a base64 string",
-                           json.dumps(message, default=str))
+            raise Rejected("message.data is not a base64 string", _dump(message))
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:
@@ -94,26 +109,52 @@ def decode_push(event_data: Any) -> PushEnvelope:
     )
 
 
+def _shown(value: Any) -> str:
+    """A value in a reason: short, whatever was sent."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _dump(value: Any) -> str:
+    try:
+        return json.dumps(value, default=str)[:_MAX_BODY]
+    except (ValueError, RecursionError):
+        return repr(value)[:10_000]
+
+
 def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A usable text (an id, a subscription), or None: never a lone surrogate or a megabyte."""
+    if not isinstance(value, str) or not value or len(value) > 10_000 or not _encodable(value):
+        return None
+    return value
+
+
+def _encodable(text: str) -> bool:
+    """Firestore stores UTF-8: a lone surrogate (valid in JSON, not in UTF-8) cannot be."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_completion(data: bytes, message_id: str | None = None) -> Completion:
     """Check a completion payload (JSON bytes) and return it, or raise :class:`Rejected`."""
     try:
-        payload = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Rejected(f"payload is not UTF-8: {error}", data) from error
-    except ValueError as error:
-        raise Rejected(f"payload is not JSON: {error}", data) from error
+    payload = _loads(text, "payload", data)
     if not isinstance(payload, dict):
         raise Rejected(f"payload is a JSON {type(payload).__name__}, not an object", data)
     name = payload.get("processor_name")
     if not isinstance(name, str) or not name.strip():
         raise Rejected("processor_name is missing or not a non-empty string", data)
-    if len(name) > 256 or name.startswith("_") or any(ord(c) < 32 for c in name):
+    if (len(name) > 256 or name.startswith("_") or any(ord(c) < 32 for c in name)
+            or not _encodable(name) or name != name.strip()):
         raise Rejected(f"processor_name {name[:80]!r} is not a usable name (too long, starts "
-                       "with _, or holds control characters)", data)
+                       "with _, surrounding spaces, control characters or a lone surrogate)",
+                       data)
     return Completion(
         processor_name=name,
         run_key=_run_key(payload, data),
@@ -130,12 +171,13 @@ def parse_completion(data: bytes, message_id: str | None = None) -> Completion:
 def _run_key(payload: dict[str, Any], data: bytes) -> dt.date:
     game_date, run_key = payload.get("game_date"), payload.get("run_key")
     if game_date is not None and run_key is not None and game_date != run_key:
-        raise Rejected(f"game_date {game_date!r} and run_key {run_key!r} disagree", data)
+        raise Rejected(f"game_date {_shown(game_date)} and run_key {_shown(run_key)} disagree",
+                       data)
     value = run_key if run_key is not None else game_date
     if value is None:
         raise Rejected("game_date (or run_key) is missing", data)
-    if not isinstance(value, str) or not _RUN_KEY.match(value):
-        raise Rejected(f"run key {value!r} is not a date written YYYY-MM-DD", data)
+    if not isinstance(value, str) or not _RUN_KEY.fullmatch(value):
+        raise Rejected(f"run key {_shown(value)} is not a date written YYYY-MM-DD", data)
     try:
         day = dt.date.fromisoformat(value)
     except ValueError as error:
@@ -147,9 +189,9 @@ def _run_key(payload: dict[str, Any], data: bytes) -> dt.date:
 
 def _status(payload: dict[str, Any], data: bytes) -> str:
     status = payload.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         allowed = ", ".join(sorted(STATUSES))
-        raise Rejected(f"status {status!r} is not one of {allowed}", data)
+        raise Rejected(f"status {_shown(status)} is not one of {allowed}", data)
     return str(status)
 
 
@@ -157,8 +199,8 @@ def _optional_text(payload: dict[str, Any], key: str, data: bytes) -> str | None
     value = payload.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > _MAX_TEXT:
-        raise Rejected(f"{key} must be a string of at most {_MAX_TEXT} characters", data)
+    if not isinstance(value, str) or len(value) > _MAX_TEXT or not _encodable(value):
+        raise Rejected(f"{key} must be a UTF-8 string of at most {_MAX_TEXT} characters", data)
     return value
 
 
@@ -166,6 +208,7 @@ def _record_count(payload: dict[str, Any], data: bytes) -> int | None:
     value = payload.get("record_count")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Rejected(f"record_count {value!r} is not a non-negative integer", data)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
+        shown = repr(value)[:40]
+        raise Rejected(f"record_count {shown} is not an integer from 0 to 2^63-1", data)
     return value

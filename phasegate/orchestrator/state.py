@@ -40,8 +40,10 @@ def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
         if not name.startswith("_") and name in known and entry_completes(entry)
     )
     missing = tuple(sorted(expected - completed))
+    # the deadline clock starts at an *expected* completion: never an unknown, disabled or
+    # out-of-scope one
     times = [e.get("completed_at") for n, e in fields.items()
-             if n in completed and isinstance(e, Mapping)]
+             if n in completed and n in expected and isinstance(e, Mapping)]
     aware = [t for t in times if isinstance(t, dt.datetime)]
     return Evaluation(
         completed=completed,

@@ -1,21 +1,52 @@
-"""The Firestore edge: every call the orchestrator makes, counted.
+"""The Firestore edge: every call the orchestrator makes, counted and bounded in time.
 
 No read-modify-write transactions: with the official emulator, 8
 simultaneous transactions on one document failed 7 of 8 times. Completions
-are blind merge writes; the trigger is claimed by creating a marker
-document (create-if-absent), so exactly one delivery publishes.
+are blind merge writes, batched with the create-if-absent of a per-message
+delivery marker (so two deliveries of one message record it once); the
+trigger is claimed by creating a trigger marker, so exactly one delivery
+attempt publishes.
+
+Every call of one delivery shares one time budget (``begin``): a Firestore
+outage fails the delivery within it, under Pub/Sub's 10 s acknowledgement
+deadline, instead of the client's default of minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 MARKERS = "phasegate_triggers"
+DELIVERIES = "phasegate_deliveries"
 REJECTED = "phasegate_rejected"
+DELIVERY_BUDGET_S = 7.0
+DELIVERY_MARKER_DAYS = 7  # Pub/Sub keeps an unacknowledged message at most 7 days
+_SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,200}")
+
+
+class StoreUnavailable(Exception):
+    """Firestore did not answer within the delivery's budget; Pub/Sub should redeliver."""
+
+
+def safe_document_id(text: str | None) -> str | None:
+    """``text`` when Firestore accepts it as a document id as is, else a hash of it.
+
+    Ids with a slash, ``.``/``..``, the reserved ``__x__`` form, odd characters
+    or more than 200 characters are hashed (``sha256-<hex>``), never refused.
+    """
+    if text is None or text == "":
+        return None
+    if (_SAFE_ID.fullmatch(text) and text not in (".", "..")
+            and not (text.startswith("__") and text.endswith("__"))):
+        return text
+    return "sha256-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
@@ -25,23 +56,37 @@ class Snapshot:
 
 
 class CompletionStore:
-    """Documents of one transition's collection, and its trigger markers."""
+    """Documents of one transition's collection, its trigger and delivery markers."""
 
-    def __init__(self, client: Any, collection: str, timeout: float = 30.0,
+    def __init__(self, client: Any, collection: str, timeout: float = DELIVERY_BUDGET_S,
                  pipeline: str = "") -> None:
-        from google.api_core.retry import Retry, if_transient_error
-
         self.client = client
         self.collection = collection
         # Markers of several pipelines share one collection: the pipeline is part of the key,
         # so one pipeline's firing can never stand in for another's.
         self.marker_prefix = quote(pipeline, safe="-_.") + "__" if pipeline else ""
         self.timeout = timeout
-        # The client's default retry keeps trying a stopped server for up to 300 s; bound
-        # every call, so an outage raises (and Pub/Sub redelivers) within ``timeout``.
-        self.retry = Retry(predicate=if_transient_error, initial=0.1, maximum=2.0,
-                           multiplier=2.0, timeout=timeout)
+        self.deadline = time.monotonic() + timeout
         self.calls: Counter[str] = Counter()  # reads, writes, commits
+
+    # -- the time budget ------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start one delivery's budget: every call until the next ``begin`` shares it."""
+        self.deadline = time.monotonic() + self.timeout
+
+    def _bounded(self) -> dict[str, Any]:
+        """``retry`` and ``timeout`` for one call: what is left of the budget."""
+        from google.api_core.retry import Retry, if_transient_error
+
+        left = self.deadline - time.monotonic()
+        if left <= 0.05:
+            raise StoreUnavailable(f"Firestore did not answer within {self.timeout:.0f} s")
+        retry = Retry(predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0,
+                      timeout=left)
+        return {"retry": retry, "timeout": left}
+
+    # -- references -----------------------------------------------------------
 
     def _doc(self, run_key: str) -> Any:
         return self.client.collection(self.collection).document(run_key)
@@ -50,14 +95,46 @@ class CompletionStore:
         return self.client.collection(MARKERS).document(
             f"{self.marker_prefix}{transition}__{run_key}")
 
+    def _delivery(self, transition: str, message_id: str) -> Any:
+        digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return self.client.collection(DELIVERIES).document(
+            f"{self.marker_prefix}{transition}__{digest}")
+
+    # -- completions ----------------------------------------------------------
+
     def read(self, run_key: str) -> Snapshot:
         self.calls["reads"] += 1
-        snapshot = self._doc(run_key).get(retry=self.retry, timeout=self.timeout)
+        snapshot = self._doc(run_key).get(**self._bounded())
         return Snapshot(snapshot.to_dict() if snapshot.exists else None, snapshot.update_time)
 
     def merge(self, run_key: str, fields: dict[str, Any]) -> None:
         self.calls["writes"] += 1
-        self._doc(run_key).set(fields, merge=True, retry=self.retry, timeout=self.timeout)
+        self._doc(run_key).set(fields, merge=True, **self._bounded())
+
+    def record(self, run_key: str, fields: dict[str, Any], transition: str,
+               message_id: str | None, now: dt.datetime) -> bool:
+        """Merge a completion's fields, once per message: False if this message was recorded.
+
+        The delivery marker's create and the merge are one atomic batch (not a
+        transaction: nothing waits on a lock), so of two deliveries of one
+        message exactly one writes.
+        """
+        from google.api_core import exceptions
+
+        if not message_id:
+            self.merge(run_key, fields)
+            return True
+        batch = self.client.batch()
+        batch.create(self._delivery(transition, message_id), {
+            "run_key": run_key, "recorded_at": now,
+            "expire_at": now + dt.timedelta(days=DELIVERY_MARKER_DAYS)})  # a TTL field
+        batch.set(self._doc(run_key), fields, merge=True)
+        self.calls["commits"] += 1
+        try:
+            batch.commit(**self._bounded())
+        except (exceptions.AlreadyExists, exceptions.Conflict):
+            return False
+        return True
 
     def set_first_completion(self, run_key: str, when: dt.datetime, seen: Any) -> bool:
         """Set ``_first_completion_at`` unless the document changed since ``seen``."""
@@ -67,16 +144,18 @@ class CompletionStore:
         option = self.client.write_option(last_update_time=seen)
         try:
             self._doc(run_key).update({"_first_completion_at": when}, option=option,
-                                      retry=self.retry, timeout=self.timeout)
+                                      **self._bounded())
         except (exceptions.FailedPrecondition, exceptions.Aborted):
             return False
         return True
 
+    # -- the trigger ------------------------------------------------------------
+
     def claim_trigger(self, transition: str, run_key: str, marker: dict[str, Any]) -> bool:
         """Create the trigger marker and flag the document pending, atomically.
 
-        Returns False when the marker already exists: another delivery owns
-        (or has finished) the trigger.
+        Returns False when the marker already exists: another delivery attempt
+        owns (or has finished) the trigger.
         """
         from google.api_core import exceptions
 
@@ -85,14 +164,14 @@ class CompletionStore:
         batch.set(self._doc(run_key), {"_trigger_pending": True}, merge=True)
         self.calls["commits"] += 1
         try:
-            batch.commit(retry=self.retry, timeout=self.timeout)
+            batch.commit(**self._bounded())
         except (exceptions.AlreadyExists, exceptions.Conflict):
             return False
         return True
 
     def read_marker(self, transition: str, run_key: str) -> Snapshot:
         self.calls["reads"] += 1
-        snapshot = self._marker(transition, run_key).get(retry=self.retry, timeout=self.timeout)
+        snapshot = self._marker(transition, run_key).get(**self._bounded())
         return Snapshot(snapshot.to_dict() if snapshot.exists else None, snapshot.update_time)
 
     def take_over(self, transition: str, run_key: str, seen: Any, owner: str,
@@ -105,10 +184,16 @@ class CompletionStore:
         try:
             self._marker(transition, run_key).update(
                 {"owner": owner, "lease_until": lease_until}, option=option,
-                retry=self.retry, timeout=self.timeout)
+                **self._bounded())
         except (exceptions.FailedPrecondition, exceptions.Aborted, exceptions.NotFound):
             return False
         return True
+
+    def release(self, transition: str, run_key: str, owner: str, now: dt.datetime) -> None:
+        """End our lease at once (the publish failed): the redelivery may take over."""
+        self.calls["writes"] += 1
+        self._marker(transition, run_key).set({"lease_until": now, "released_by": owner},
+                                              merge=True, **self._bounded())
 
     def finish_trigger(self, transition: str, run_key: str, document: dict[str, Any],
                        marker: dict[str, Any]) -> None:
@@ -116,11 +201,14 @@ class CompletionStore:
         batch.set(self._doc(run_key), document, merge=True)
         batch.set(self._marker(transition, run_key), marker, merge=True)
         self.calls["commits"] += 1
-        batch.commit(retry=self.retry, timeout=self.timeout)
+        batch.commit(**self._bounded())
+
+    # -- rejected messages ------------------------------------------------------
 
     def record_rejection(self, key: str | None, record: dict[str, Any]) -> None:
-        """Keep a malformed message; keyed by message id so redeliveries do not pile up."""
+        """Keep a malformed message under a safe id (redeliveries of it do not pile up)."""
         collection = self.client.collection(REJECTED)
-        reference = collection.document(key) if key else collection.document()
+        safe = safe_document_id(key)
+        reference = collection.document(safe) if safe else collection.document()
         self.calls["writes"] += 1
-        reference.set(record, retry=self.retry, timeout=self.timeout)
+        reference.set(record, **self._bounded())
