@@ -161,8 +161,11 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         if event.prewrite:
             _prewrite(client, module, event, now)
             continue
-        for transition in _targets(event, module):
-            message_id = event.message_id or f"e{index}-{transition}"
+        shared = scenario.topic == "shared"
+        for transition in (sorted(module.transitions) if shared and not event.transition
+                           else _targets(event, module)):
+            # one completion topic: every subscription receives the same message (same id)
+            message_id = event.message_id or (f"e{index}" if shared else f"e{index}-{transition}")
             try:
                 outcome = orchestrators[transition].handle_push(_push(event.payload, message_id))
             except TriggerPublishFailed as error:

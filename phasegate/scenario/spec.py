@@ -63,6 +63,7 @@ class Scenario:
     expect: list[Expectation] = field(default_factory=list)
     calendar: frozenset[str] = frozenset()
     trigger_publish: str = "ok"
+    topic: str = "routed"  # routed: by the processor's phase; shared: every function gets all
     description: str = ""
 
     @property
@@ -134,7 +135,7 @@ def load_scenario(path: Path) -> Scenario:
     read = _Reader(path, document.positions)
     top = read.mapping(document.data, (), {"registry", "start", "canary_every", "until",
                                           "events", "expect", "calendar", "trigger_publish",
-                                          "description"})
+                                          "topic", "description"})
     for required in ("registry", "start", "until"):
         if required not in top:
             raise read.fail((), f"missing required field {required!r}")
@@ -160,6 +161,11 @@ def load_scenario(path: Path) -> Scenario:
     trigger_publish = top.get("trigger_publish", "ok")
     if trigger_publish not in ("ok", "failing"):
         raise read.fail(("trigger_publish",), "trigger_publish is ok or failing")
+    topic = top.get("topic", "routed")
+    if topic not in ("routed", "shared"):
+        raise read.fail(("topic",), "topic is routed (each message reaches the function of its "
+                        "processor's phase) or shared (one completion topic: every function "
+                        "receives every message, as `phasegate deploy plan` deploys)")
     calendar = top.get("calendar") or []
     if not isinstance(calendar, list):
         raise read.fail(("calendar",), "calendar is a list of run keys")
@@ -170,6 +176,7 @@ def load_scenario(path: Path) -> Scenario:
         calendar=frozenset(read.text(d, ("calendar", i), "a calendar entry")
                            for i, d in enumerate(calendar)),
         trigger_publish=trigger_publish,
+        topic=topic,
         description=str(top.get("description", "")),
     )
     for index, raw in enumerate(top.get("events") or []):
