@@ -13,7 +13,12 @@ from typing import Any
 
 
 def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[str, str],
-            project: str, results: Any) -> None:
+            project: str, results: Any, same_message: bool = False) -> None:
+    """Deliver ``name``'s completion of every run key, all workers at the same instant.
+
+    With ``same_message`` every worker delivers the *same* message (one id), as
+    Pub/Sub does when it delivers a message twice at the same moment.
+    """
     os.environ.update(env)
     try:
         from google.cloud import firestore
@@ -27,7 +32,8 @@ def deliver(index: int, name: str, run_keys: list[str], barrier: Any, env: dict[
                                     expectations=REFERENCE)
         outcomes = []
         for run_key in run_keys:
-            event = push(completion(name, run_key), f"w{index}-{run_key}")
+            message_id = f"same-{run_key}" if same_message else f"w{index}-{run_key}"
+            event = push(completion(name, run_key), message_id)
             barrier.wait(timeout=120)
             start = time.perf_counter()
             outcome = deliver_until_acknowledged(orchestrator, event)
@@ -53,7 +59,8 @@ def deliver_until_acknowledged(orchestrator: Any, event: Any, attempts: int = 10
 
 
 def deliver_all_at_once(project: str, names: list[str], run_keys: list[str],
-                        timeout: float = 900) -> list[tuple[int, list[Any], str | None]]:
+                        timeout: float = 900, same_message: bool = False,
+                        ) -> list[tuple[int, list[Any], str | None]]:
     """One spawned process per name; for each run key all deliver at the same instant.
 
     Returns each worker's (index, outcomes, error).
@@ -65,7 +72,8 @@ def deliver_all_at_once(project: str, names: list[str], run_keys: list[str],
     results = context.Queue()
     env = {k: os.environ[k] for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
     workers = [context.Process(target=deliver, args=(
-        i, name, run_keys, barrier, env, project, results)) for i, name in enumerate(names)]
+        i, name, run_keys, barrier, env, project, results, same_message))
+        for i, name in enumerate(names)]
     for worker in workers:
         worker.start()
     collected = [results.get(timeout=timeout) for _ in workers]
