@@ -79,6 +79,52 @@ def contention(project: str, run_keys: int) -> None:
           f"median {statistics.median(calls):.0f}, max {max(calls)}")
 
 
+def crash_window(project: str, run_keys: int = 30) -> None:
+    """The one write between a successful publish and the marker saying so."""
+    create_trigger_subscription(project)
+    orchestrator, _ = make_orchestrator(project, "phase3_to_phase4")
+    finish = orchestrator.store.finish_trigger
+    windows: list[float] = []
+
+    def timed(*args: object, **kwargs: object) -> None:
+        start = time.perf_counter()
+        finish(*args, **kwargs)  # type: ignore[arg-type]
+        windows.append(time.perf_counter() - start)
+
+    orchestrator.store.finish_trigger = timed  # type: ignore[method-assign]
+    for day in range(1, run_keys + 1):
+        for i, name in enumerate(PHASE3):
+            orchestrator.handle_push(push(completion(name, f"2026-07-{day:02d}"), f"w-{day}-{i}"))
+    print(f"  crash window (publish returned -> marker written), {len(windows)} firings: "
+          f"p50 {statistics.median(windows) * 1000:.1f} ms, "
+          f"max {max(windows) * 1000:.1f} ms")
+
+
+def outage(sdk: Path, logs: Path) -> None:
+    """How long a delivery takes to fail when Firestore is gone."""
+    from phasegate.orchestrator.store import StoreUnavailable
+
+    own = Emulator("firestore", sdk).start(logs)
+    saved = os.environ["FIRESTORE_EMULATOR_HOST"]
+    os.environ["FIRESTORE_EMULATOR_HOST"] = own.host
+    try:
+        orchestrator, _ = make_orchestrator("bench-outage", "phase2_to_phase3")
+        orchestrator.handle_push(push(completion("NbacGamebookProcessor"), "o-0"))
+        own.stop()
+        samples = []
+        for i in range(3):
+            start = time.perf_counter()
+            try:
+                orchestrator.handle_push(push(completion("NbacPlayerBoxscoreProcessor"), f"o{i}"))
+            except StoreUnavailable:
+                samples.append(time.perf_counter() - start)
+        print(f"  Firestore down: a delivery fails after {statistics.median(samples):.1f} s "
+              f"(max {max(samples):.1f} s; budget {orchestrator.store.timeout:.0f} s)")
+    finally:
+        own.stop()
+        os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequential", type=int, default=200)
@@ -97,6 +143,8 @@ def main() -> None:
             calls_per_delivery("bench-calls")
             sequential("bench-sequential", args.sequential)
             contention("bench-contention", args.contention_keys)
+            crash_window("bench-window")
+            outage(sdk, Path(logs))
         finally:
             firestore.stop()
             pubsub.stop()
