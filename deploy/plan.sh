@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Generated from registry/processors.yaml by phasegate 0.1.0; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6
+# Registry digest: 687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0
 #
 # Deploys the phasegate functions of the 'nba-stats' pipeline to Google Cloud.
 # Run it from the repository root, again after every change: creates are guarded and
-# what can drift is updated. `phasegate deploy plan --check` runs every gcloud command
-# below through the installed gcloud's own parser, offline. Not gcloud (not checked):
+# what can drift is updated; push subscriptions of this pipeline that the registry no
+# longer has are deleted, and its functions no longer deployed are printed for you to
+# delete. `phasegate deploy plan --check` runs every gcloud command below through the
+# installed gcloud's own parser, offline. Not gcloud (not checked):
 #   - Self-contained function sources in build/: the deployable folders with phasegate's runtime vendored (not gcloud)
 #   - The alert policy as a file for gcloud (build/canary-alert-policy.json; not gcloud)
 set -euo pipefail
@@ -84,8 +86,10 @@ gcloud functions deploy nba-stats-phase2-to-phase3 --gen2 --runtime=python311 \
     --region="${REGION}" --source=build/orchestrator --entry-point=on_push --trigger-http \
     --no-allow-unauthenticated --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_TRANSITION=phase2_to_phase3,PHASEGATE_REGISTRY_DIGEST=13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
-    --timeout=60s --memory=256Mi --project="${PROJECT}"
+    --set-env-vars="PHASEGATE_TRANSITION=phase2_to_phase3,PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --timeout=60s --memory=256Mi \
+    --update-labels=phasegate-pipeline=nba-stats,phasegate-role=orchestrator \
+    --project="${PROJECT}"
 
 # The URL of nba-stats-phase2-to-phase3
 NBA_STATS_PHASE2_TO_PHASE3_URL="$(gcloud functions describe nba-stats-phase2-to-phase3 --gen2 --region="${REGION}" \
@@ -97,6 +101,15 @@ gcloud functions add-invoker-policy-binding nba-stats-phase2-to-phase3 --region=
     --member="serviceAccount:phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
     --format=none --project="${PROJECT}"
 
+# The topic nba-stats-phase2-to-phase3-push listens to, if it exists
+NBA_STATS_PHASE2_TO_PHASE3_TOPIC="$(gcloud pubsub subscriptions describe nba-stats-phase2-to-phase3-push --format='value(topic)' \
+    --project="${PROJECT}" 2>/dev/null || true)"
+
+# Recreate nba-stats-phase2-to-phase3-push if it listens to another topic than nba-stats-completions (a subscription's topic cannot be updated)
+if [ -n "${NBA_STATS_PHASE2_TO_PHASE3_TOPIC}" ] && [ "${NBA_STATS_PHASE2_TO_PHASE3_TOPIC}" != "projects/${PROJECT}/topics/nba-stats-completions" ]; then
+    gcloud pubsub subscriptions delete nba-stats-phase2-to-phase3-push --project="${PROJECT}"
+fi
+
 # Push subscription nba-stats-phase2-to-phase3-push: completions to nba-stats-phase2-to-phase3, dead letters after 10 attempts
 if gcloud pubsub subscriptions describe nba-stats-phase2-to-phase3-push --project="${PROJECT}" >/dev/null 2>&1; then
     gcloud pubsub subscriptions update nba-stats-phase2-to-phase3-push \
@@ -104,14 +117,16 @@ if gcloud pubsub subscriptions describe nba-stats-phase2-to-phase3-push --projec
         --push-auth-service-account="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --ack-deadline=120 --dead-letter-topic=nba-stats-completions-dead \
         --max-delivery-attempts=10 --min-retry-delay=10s --max-retry-delay=600s \
-        --expiration-period=never --project="${PROJECT}"
+        --expiration-period=never \
+        --update-labels=phasegate-pipeline=nba-stats,phasegate-role=push --project="${PROJECT}"
 else
     gcloud pubsub subscriptions create nba-stats-phase2-to-phase3-push \
         --topic=nba-stats-completions --push-endpoint="${NBA_STATS_PHASE2_TO_PHASE3_URL}" \
         --push-auth-service-account="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --ack-deadline=120 --dead-letter-topic=nba-stats-completions-dead \
         --max-delivery-attempts=10 --min-retry-delay=10s --max-retry-delay=600s \
-        --expiration-period=never --project="${PROJECT}"
+        --expiration-period=never --labels=phasegate-pipeline=nba-stats,phasegate-role=push \
+        --project="${PROJECT}"
 fi
 
 # The Pub/Sub service agent may forward nba-stats-phase2-to-phase3-push's dead letters
@@ -124,8 +139,10 @@ gcloud functions deploy nba-stats-phase3-to-phase4 --gen2 --runtime=python311 \
     --region="${REGION}" --source=build/orchestrator --entry-point=on_push --trigger-http \
     --no-allow-unauthenticated --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_TRANSITION=phase3_to_phase4,PHASEGATE_REGISTRY_DIGEST=13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
-    --timeout=60s --memory=256Mi --project="${PROJECT}"
+    --set-env-vars="PHASEGATE_TRANSITION=phase3_to_phase4,PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --timeout=60s --memory=256Mi \
+    --update-labels=phasegate-pipeline=nba-stats,phasegate-role=orchestrator \
+    --project="${PROJECT}"
 
 # The URL of nba-stats-phase3-to-phase4
 NBA_STATS_PHASE3_TO_PHASE4_URL="$(gcloud functions describe nba-stats-phase3-to-phase4 --gen2 --region="${REGION}" \
@@ -137,6 +154,15 @@ gcloud functions add-invoker-policy-binding nba-stats-phase3-to-phase4 --region=
     --member="serviceAccount:phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
     --format=none --project="${PROJECT}"
 
+# The topic nba-stats-phase3-to-phase4-push listens to, if it exists
+NBA_STATS_PHASE3_TO_PHASE4_TOPIC="$(gcloud pubsub subscriptions describe nba-stats-phase3-to-phase4-push --format='value(topic)' \
+    --project="${PROJECT}" 2>/dev/null || true)"
+
+# Recreate nba-stats-phase3-to-phase4-push if it listens to another topic than nba-stats-completions (a subscription's topic cannot be updated)
+if [ -n "${NBA_STATS_PHASE3_TO_PHASE4_TOPIC}" ] && [ "${NBA_STATS_PHASE3_TO_PHASE4_TOPIC}" != "projects/${PROJECT}/topics/nba-stats-completions" ]; then
+    gcloud pubsub subscriptions delete nba-stats-phase3-to-phase4-push --project="${PROJECT}"
+fi
+
 # Push subscription nba-stats-phase3-to-phase4-push: completions to nba-stats-phase3-to-phase4, dead letters after 10 attempts
 if gcloud pubsub subscriptions describe nba-stats-phase3-to-phase4-push --project="${PROJECT}" >/dev/null 2>&1; then
     gcloud pubsub subscriptions update nba-stats-phase3-to-phase4-push \
@@ -144,20 +170,59 @@ if gcloud pubsub subscriptions describe nba-stats-phase3-to-phase4-push --projec
         --push-auth-service-account="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --ack-deadline=120 --dead-letter-topic=nba-stats-completions-dead \
         --max-delivery-attempts=10 --min-retry-delay=10s --max-retry-delay=600s \
-        --expiration-period=never --project="${PROJECT}"
+        --expiration-period=never \
+        --update-labels=phasegate-pipeline=nba-stats,phasegate-role=push --project="${PROJECT}"
 else
     gcloud pubsub subscriptions create nba-stats-phase3-to-phase4-push \
         --topic=nba-stats-completions --push-endpoint="${NBA_STATS_PHASE3_TO_PHASE4_URL}" \
         --push-auth-service-account="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --ack-deadline=120 --dead-letter-topic=nba-stats-completions-dead \
         --max-delivery-attempts=10 --min-retry-delay=10s --max-retry-delay=600s \
-        --expiration-period=never --project="${PROJECT}"
+        --expiration-period=never --labels=phasegate-pipeline=nba-stats,phasegate-role=push \
+        --project="${PROJECT}"
 fi
 
 # The Pub/Sub service agent may forward nba-stats-phase3-to-phase4-push's dead letters
 gcloud pubsub subscriptions add-iam-policy-binding nba-stats-phase3-to-phase4-push \
     --member="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com" \
     --role=roles/pubsub.subscriber --format=none --project="${PROJECT}"
+
+# The push subscriptions labelled as this pipeline's (phasegate-pipeline=nba-stats)
+PIPELINE_SUBSCRIPTIONS="$(gcloud pubsub subscriptions list \
+    --filter='labels.phasegate-pipeline~^nba-stats$ AND labels.phasegate-role~^push$' \
+    --format='value(name.basename())' --project="${PROJECT}")"
+
+# Delete those this plan no longer creates (a transition renamed or removed): their orchestrators then receive nothing
+while IFS= read -r STALE_SUBSCRIPTION; do
+    case "${STALE_SUBSCRIPTION}" in
+        '') ;;
+        nba-stats-phase2-to-phase3-push) ;;
+        nba-stats-phase3-to-phase4-push) ;;
+        *)
+            gcloud pubsub subscriptions delete "${STALE_SUBSCRIPTION}" --project="${PROJECT}"
+            ;;
+    esac
+done <<<"${PIPELINE_SUBSCRIPTIONS}"
+
+# The functions labelled as this pipeline's in ${REGION}
+PIPELINE_FUNCTIONS="$(gcloud functions list --v2 --regions="${REGION}" \
+    --filter='labels.phasegate-pipeline~^nba-stats$' --format='value(name.basename())' \
+    --project="${PROJECT}")"
+
+# Functions this plan no longer deploys: printed as a manual step, not deleted (nothing feeds them any more; deleting cannot be undone)
+while IFS= read -r STALE_FUNCTION; do
+    case "${STALE_FUNCTION}" in
+        '') ;;
+        nba-stats-phase2-to-phase3) ;;
+        nba-stats-phase3-to-phase4) ;;
+        nba-stats-canary) ;;
+        *)
+            echo "phasegate: manual step: function ${STALE_FUNCTION} of the nba-stats pipeline is no longer in the registry and no subscription of the plan feeds it; once nothing else uses it, delete it with:" >&2
+            echo "   " gcloud functions delete "${STALE_FUNCTION}" --gen2 --region="${REGION}" \
+                --project="${PROJECT}" >&2
+            ;;
+    esac
+done <<<"${PIPELINE_FUNCTIONS}"
 
 # Secret SLACK_WEBHOOK_URL (the canary's notification URL) must exist
 gcloud secrets describe SLACK_WEBHOOK_URL --project="${PROJECT}" >/dev/null 2>&1 || { echo "phasegate: create the secret SLACK_WEBHOOK_URL first: printf %s URL | gcloud secrets create SLACK_WEBHOOK_URL --data-file=-" >&2; exit 1; }
@@ -172,9 +237,11 @@ gcloud functions deploy nba-stats-canary --gen2 --runtime=python311 --region="${
     --source=build/canary --entry-point=canary_http --trigger-http --no-allow-unauthenticated \
     --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_REGISTRY_DIGEST=13be08420fae25a350e366dd04d914f4ea3485423710edbb98e611bef22e89b6,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
-    --timeout=240s --memory=256Mi --set-secrets=SLACK_WEBHOOK_URL=SLACK_WEBHOOK_URL:latest \
-    --max-instances=1 --project="${PROJECT}"
+    --set-env-vars="PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --timeout=240s --memory=256Mi \
+    --update-labels=phasegate-pipeline=nba-stats,phasegate-role=canary \
+    --set-secrets=SLACK_WEBHOOK_URL=SLACK_WEBHOOK_URL:latest --max-instances=1 \
+    --project="${PROJECT}"
 
 # The URL of nba-stats-canary
 NBA_STATS_CANARY_URL="$(gcloud functions describe nba-stats-canary --gen2 --region="${REGION}" \
@@ -194,7 +261,7 @@ if gcloud scheduler jobs describe phasegate-canary-nba-stats --location="${REGIO
         --http-method=POST \
         --oidc-service-account-email="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --attempt-deadline=300s --max-retry-attempts=0 \
-        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 13be08420fae), do not edit' \
+        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 687c60880cae), do not edit' \
         --project="${PROJECT}"
 else
     gcloud scheduler jobs create http phasegate-canary-nba-stats --location="${REGION}" \
@@ -202,7 +269,7 @@ else
         --http-method=POST \
         --oidc-service-account-email="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --attempt-deadline=300s --max-retry-attempts=0 \
-        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 13be08420fae), do not edit' \
+        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 687c60880cae), do not edit' \
         --project="${PROJECT}"
 fi
 

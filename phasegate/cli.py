@@ -340,18 +340,12 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _deploy_plan(args: argparse.Namespace) -> int:
-    from phasegate.deploy.commands import plan_command
+    from phasegate.deploy.commands import plan_loaded_command
 
-    loaded = _load(args)
-    if loaded.registry is None:
-        from phasegate.validator.check import check_loaded
-        from phasegate.validator.reporters import REPORTERS
-
-        sys.stdout.write(REPORTERS["text"](check_loaded(loaded, args.root)))
-        print(f"phasegate: {loaded.path} has errors; no plan written", file=sys.stderr)
-        return EXIT_FINDINGS
-    return plan_command(loaded.registry, loaded.path, args.root, project=args.project,
-                        region=args.region, check=args.check, out=sys.stdout, err=sys.stderr)
+    # only the script reaches stdout (`deploy plan | bash`); findings go to stderr
+    return plan_loaded_command(_load(args), args.root, project=args.project,
+                               region=args.region, check=args.check, out=sys.stdout,
+                               err=sys.stderr)
 
 
 def _deploy_build(args: argparse.Namespace) -> int:

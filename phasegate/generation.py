@@ -33,7 +33,12 @@ MAX_ARTIFACT_BYTES = 8 * 1024 * 1024
 
 
 class GenerationError(Exception):
-    """An input of generation cannot be read, or an artifact cannot be written."""
+    """An input of generation cannot be read, or an artifact cannot be rendered or written.
+
+    ``where`` is the registry path the problem belongs to, for findings.
+    """
+
+    where: tuple[str, ...] = ("generate",)
 
 
 def _render_plan(registry: Registry, source: str, inputs: Inputs) -> str:
@@ -55,7 +60,9 @@ def read_inputs(registry: Registry, root: Path) -> Inputs:
     try:
         return Inputs(calendar=read_calendar(root, calendar))
     except (CalendarError, OSError) as error:
-        raise GenerationError(f"canary.calendar: {error}") from error
+        problem = GenerationError(f"canary.calendar: {error}")
+        problem.where = ("canary", "calendar")
+        raise problem from error
 
 
 def render_for_root(registry: Registry, source: str, root: Path) -> list[Artifact]:

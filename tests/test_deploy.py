@@ -23,20 +23,27 @@ import pytest
 
 from phasegate import __version__
 from phasegate.deploy import commands
-from phasegate.deploy.build import MARKER, BuildError, StaleSources, build
-from phasegate.deploy.commands import build_command, check_resources, plan_command
+from phasegate.deploy.build import MARKER, BrokenSource, BuildError, StaleSources, build
+from phasegate.deploy.commands import (
+    build_command,
+    check_resources,
+    plan_command,
+    plan_loaded_command,
+)
 from phasegate.deploy.gcloud_check import (
     CREDENTIALS,
     CheckResult,
+    CommandCheck,
     GcloudUnusable,
     check_plan,
     classify,
+    expression_probe,
     sandbox_environment,
     substituted,
 )
 from phasegate.deploy.names import FUNCTION_NAME_MAX, PlanError, deploy_names, slug, unique_names
 from phasegate.deploy.plan import ACK_DEADLINE_S, ORCHESTRATOR_TIMEOUT_S, plan_commands, render_plan
-from phasegate.deploy.requirements import imports_of, third_party_imports
+from phasegate.deploy.requirements import SourceError, imports_of, third_party_imports
 from phasegate.deploy.resources import Discovery, check_resource, check_resource_text
 from phasegate.deploy.steps import PlanStep, quote, render_step
 from phasegate.generation import generate
@@ -212,7 +219,9 @@ def test_check_runs_gcloud_without_network_beyond_loopback(
     result = check_plan(sample, str(wrapper))
     assert result.ok and result.count("parsed") == len(_gcloud_argvs(sample))
     traces = list(logs.iterdir())
-    assert len(traces) == len(_gcloud_argvs(sample)) + 1  # and the calibration run
+    probes = [argv for argv in _gcloud_argvs(sample) if expression_probe(argv)]
+    assert probes  # --format compiled offline too: those runs are traced as well
+    assert len(traces) == len(_gcloud_argvs(sample)) + len(probes) + 1  # and the calibration
     for trace in traces:
         for line in trace.read_text().splitlines():
             assert "metadata" not in line, line  # no lookup of metadata.google.internal
@@ -459,7 +468,8 @@ def test_the_script_runs_exactly_the_structured_commands(
     for step in reference_steps:
         if step.unless is not None:
             expected.append(expand(step.unless))
-        if step.argv:
+        # nothing exists yet: no subscription on another topic, nothing stale to retire
+        if step.argv and not (step.when_differs or step.for_each):
             expected.append(expand(step.argv))
     assert calls == expected
     [(path, text)] = [w for step in reference_steps for w in step.writes]
@@ -739,3 +749,114 @@ def test_requirements_come_from_the_code_that_runs(tmp_path: Path) -> None:
     assert "pydantic" not in imports_of(code) and "ujson" not in imports_of(code)
     found = third_party_imports([code], REPO / "phasegate", local={"expected_processors"})
     assert found == {"google.cloud", "google.cloud.firestore", "requests"}
+
+
+BROKEN_SOURCES = [
+    ("orchestrator/main.py", "def broken(:\n", "orchestrator/main.py:1: cannot parse"),
+    ("canary/helpers.py", "import json\n\nx = = 1\n", "canary/helpers.py:3: cannot parse"),
+    ("orchestrator/util.py", b"x = '\xff'\n", "orchestrator/util.py: not UTF-8 text"),
+    ("canary/nul.py", "x = 1\0\n", "canary/nul.py"),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "where"), BROKEN_SOURCES)
+def test_build_names_a_python_file_that_does_not_parse(
+        pipeline_root: Path, tmp_path: Path, path: str, text: str | bytes, where: str) -> None:
+    target = pipeline_root / path
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text)
+    registry = pipeline_root / "registry" / "processors.yaml"
+    with pytest.raises(BrokenSource) as caught:
+        build(pipeline_root, registry, tmp_path / "out")
+    assert str(caught.value).startswith(where)
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+    err = io.StringIO()
+    assert build_command(pipeline_root, registry, tmp_path / "out", err) == 1
+    assert where in err.getvalue()
+
+
+def test_build_command_line_names_the_broken_file_without_a_traceback(
+        pipeline_root: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_phasegate
+
+    (pipeline_root / "orchestrator" / "main.py").write_text("import json\nif True\n    pass\n")
+    result = run_phasegate("deploy", "build", str(tmp_path / "out"), "--root",
+                           str(pipeline_root), "--registry",
+                           str(pipeline_root / "registry" / "processors.yaml"))
+    assert result.returncode == 1
+    assert "orchestrator/main.py:2: cannot parse" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "<unknown>" not in result.stderr and result.stdout == ""
+
+
+def test_a_vendored_module_that_does_not_parse_is_named(tmp_path: Path) -> None:
+    package = tmp_path / "phasegate"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "broken.py").write_text("import json\ndef f(:\n")
+    with pytest.raises(SourceError, match=r"^phasegate/sub/broken\.py:2: cannot parse"):
+        third_party_imports({"orchestrator/main.py": "import phasegate.sub.broken\n"}, package)
+    with pytest.raises(SourceError, match=r"^orchestrator/main\.py:1: cannot parse"):
+        third_party_imports({"orchestrator/main.py": "import (\n"}, package)
+
+
+# --- stdout holds the script and nothing else ------------------------------------------------
+
+def test_plan_writes_the_whole_script_and_nothing_else_to_stdout(
+        reference: Registry, capfd: pytest.CaptureFixture[str]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert plan_command(reference, SOURCE, REPO, project=None, region=None, check=False,
+                        out=out, err=err) == 0
+    assert out.getvalue() == render_plan(reference, SOURCE)
+    assert capfd.readouterr().out == ""  # nothing printed around `out`, not even by children
+
+
+def _failed_check(steps: list[PlanStep], gcloud: str = "gcloud") -> CheckResult:
+    return CheckResult((CommandCheck("broken", ("gcloud", "x"), "argument-error",
+                                     "ERROR: (gcloud) unrecognized arguments: --x"),), 0.1)
+
+
+def test_a_failed_check_writes_no_script(
+        discovery: Discovery, reference: Registry, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """`phasegate deploy plan --check | bash` must not deploy a plan the check failed."""
+    monkeypatch.setattr(commands, "check_plan", _failed_check)
+    out, err = io.StringIO(), io.StringIO()
+    assert plan_command(reference, SOURCE, tmp_path, project=None, region=None, check=True,
+                        out=out, err=err) == 1
+    assert out.getvalue() == ""
+    assert "argument-error: broken" in err.getvalue() and "no plan written" in err.getvalue()
+    monkeypatch.setattr(commands, "check_plan",
+                        lambda steps, gcloud="gcloud": CheckResult((), 0.1))
+    out = io.StringIO()
+    assert plan_command(reference, SOURCE, tmp_path, project=None, region=None, check=True,
+                        out=out, err=io.StringIO()) == 0
+    assert out.getvalue() == render_plan(reference, SOURCE)
+    assert capfd.readouterr().out == ""
+
+
+def test_no_script_when_the_plan_or_its_check_cannot_be_made(
+        reference: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert plan_command(reference, SOURCE, REPO, project="Bad Project", region=None,
+                        check=False, out=out, err=err) == 2
+    assert out.getvalue() == "" and "project" in err.getvalue()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gcloud: the check cannot run
+    out = io.StringIO()
+    assert plan_command(reference, SOURCE, REPO, project=None, region=None, check=True,
+                        out=out, err=io.StringIO()) == 2
+    assert out.getvalue() == ""
+
+
+def test_a_registry_with_errors_gets_its_findings_on_stderr(tmp_path: Path) -> None:
+    loaded = load_registry_text("version: 1\npipeline: x\ntimezone: UTC\n"
+                                "processors:\n  p2_a: {phase: two}\n", "r.yaml")
+    assert loaded.registry is None
+    out, err = io.StringIO(), io.StringIO()
+    assert plan_loaded_command(loaded, tmp_path, project=None, region=None, check=False,
+                               out=out, err=err) == 1
+    assert out.getvalue() == ""
+    assert "PG003" in err.getvalue() and "no plan written" in err.getvalue()

@@ -21,8 +21,10 @@ import phasegate
 from phasegate import __version__
 from phasegate.deploy.requirements import (
     BASE,
+    SourceError,
     declared_ranges,
     distributions,
+    read_source,
     requirements_text,
     third_party_imports,
 )
@@ -43,12 +45,17 @@ class StaleSources(BuildError):
     """The registry has errors, or a generated file in a folder does not match it."""
 
 
+class BrokenSource(BuildError):
+    """A Python file to deploy (a folder's own or phasegate's) cannot be read or parsed."""
+
+
 def build(root: Path, registry_path: Path, out_dir: Path) -> list[str]:
     """Write ``out_dir/orchestrator`` and ``out_dir/canary``; the files written, relative.
 
     Raises :class:`BuildError` when ``out_dir`` is the root or inside a
     source folder, a source reaches outside the root, the registry has
-    errors, or a generated file in a folder is missing or stale.
+    errors, a generated file in a folder is missing or stale, or a Python
+    file does not parse (:class:`BrokenSource`, naming the file and line).
     """
     base = root.resolve(strict=True)
     out = out_dir.resolve()
@@ -59,16 +66,48 @@ def build(root: Path, registry_path: Path, out_dir: Path) -> list[str]:
     ranges = declared_ranges()
     folders = {folder: _tree_files(base / places[folder], base, "the root")
                for folder in FOLDERS}
+    requirements: dict[str, str] = {}
     for folder, sources in folders.items():  # every refusal before anything is written
         if "main.py" not in sources:
             raise BuildError(f"{places[folder]}/main.py is missing: nothing to deploy "
                              "(`phasegate init` creates it)")
         _check_replaceable(out / folder)
+        requirements[folder] = _requirements(sources, package, places[folder], ranges)
     written: list[str] = []
     for folder, sources in folders.items():
         written += [f"{folder}/{name}" for name in
-                    _write_folder(out / folder, sources, vendored, package, ranges)]
+                    _write_folder(out / folder, sources, vendored, requirements[folder])]
     return sorted(written)
+
+
+def _own(sources: dict[str, Path]) -> dict[str, Path]:
+    """The folder's files the build copies (its requirements.txt is rewritten instead)."""
+    return {name: path for name, path in sources.items() if name != "requirements.txt"}
+
+
+def _requirements(sources: dict[str, Path], package: Path, place: str,
+                  ranges: dict[str, str]) -> str:
+    """The folder's requirements.txt: what its code needs, and its own pins.
+
+    Raises :class:`BrokenSource` naming the file (and line) that cannot be read or parsed.
+    """
+    own = _own(sources)
+
+    def shown(name: str) -> str:
+        return name if place == "." else f"{place}/{name}"
+
+    try:
+        python = {shown(name): read_source(path, shown(name)) for name, path in own.items()
+                  if name.endswith(".py")}
+        local = {name.split("/", 1)[0].removesuffix(".py") for name in own}
+        modules = third_party_imports(python, package, local=local)
+        existing = read_source(sources["requirements.txt"], shown("requirements.txt")) \
+            if "requirements.txt" in sources else ""
+    except SourceError as error:
+        raise BrokenSource(f"{error}; the deployed function would not start: fix it, "
+                           "then build again") from None
+    needed = distributions(modules) | set(BASE)
+    return requirements_text(needed, existing, ranges, HEADER.format(version=__version__))
 
 
 def _inside(path: Path, directory: Path) -> bool:
@@ -180,24 +219,17 @@ def _check_replaceable(target: Path) -> None:
 
 
 def _write_folder(target: Path, sources: dict[str, Path], vendored: dict[str, Path],
-                  package: Path, ranges: dict[str, str]) -> list[str]:
+                  requirements: str) -> list[str]:
     """Stage the folder beside ``target``, then swap it in; the files written, relative."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        own = {name: path for name, path in sources.items() if name != "requirements.txt"}
+        own = _own(sources)
         for name, path in own.items():
             _copy(path, staging / name)
         for name, path in vendored.items():
             _copy(path, staging / "phasegate" / name)
-        python = [path.read_text(encoding="utf-8") for name, path in own.items()
-                  if name.endswith(".py")]
-        local = {name.split("/", 1)[0].removesuffix(".py") for name in own}
-        needed = distributions(third_party_imports(python, package, local=local)) | set(BASE)
-        existing = sources["requirements.txt"].read_text(encoding="utf-8") \
-            if "requirements.txt" in sources else ""
-        text = requirements_text(needed, existing, ranges, HEADER.format(version=__version__))
-        (staging / "requirements.txt").write_text(text, encoding="utf-8")
+        (staging / "requirements.txt").write_text(requirements, encoding="utf-8")
         (staging / MARKER).write_text(f"phasegate {__version__}\n", encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)

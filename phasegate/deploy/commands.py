@@ -1,9 +1,14 @@
 """``phasegate deploy plan`` and ``phasegate deploy build``: the I/O edge the command line calls.
 
 Each function prints and returns the exit code: 0 clean; 1 a command that
-gcloud would not parse, an invalid resource, or a build from stale
-generated files; 2 a usage error or a missing tool (no gcloud, no discovery
-documents), so CI never mistakes "could not check" for "checked".
+gcloud would not parse, a name or resource Google Cloud would reject, a
+registry with errors, or a build from stale or broken sources; 2 a usage
+error or a missing tool (no gcloud, no discovery documents), so CI never
+mistakes "could not check" for "checked".
+
+``deploy plan`` writes the script and nothing else to its ``out`` (stdout),
+and only a complete one, so that ``phasegate deploy plan | bash`` can only
+ever run the plan: findings, summaries and errors all go to ``err``.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from phasegate.deploy.build import BuildError, StaleSources, build
+from phasegate.deploy.build import BrokenSource, BuildError, StaleSources, build
 from phasegate.deploy.discovery import DiscoveryUnavailable, load_discovery
 from phasegate.deploy.gcloud_check import CheckResult, GcloudUnavailable, check_plan
-from phasegate.deploy.names import PlanError
+from phasegate.deploy.names import InvalidNames, PlanError
 from phasegate.deploy.plan import plan_commands, render_plan
 from phasegate.deploy.resources import KINDS, Discovery, ResourceFinding, check_resource_text
+from phasegate.deploy.steps import PlanStep
 from phasegate.registry.generate import NO_INPUTS, render_canary_monitoring, render_scheduler
+from phasegate.registry.loading import LoadedRegistry
 from phasegate.registry.models import Registry
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -27,15 +34,50 @@ RENDER = {"cloud-scheduler": render_scheduler, "canary-monitoring": render_canar
 
 def plan_command(registry: Registry, source: str, root: Path, *, project: str | None,
                  region: str | None, check: bool, out: TextIO, err: TextIO) -> int:
-    """Print the plan to ``out``; with ``check``, check it offline and summarize on ``err``."""
+    """Print the plan to ``out``; with ``check``, check it offline and summarize on ``err``.
+
+    ``out`` receives the whole script in one write, or nothing: nothing when the
+    plan cannot be made, and with ``check`` nothing unless the check passed, so
+    a failed check piped into bash deploys nothing. Everything else goes to ``err``.
+    """
     try:
         steps = plan_commands(registry, source, project=project, region=region)
-        out.write(render_plan(registry, source, project=project, region=region))
+        script = render_plan(registry, source, project=project, region=region)
+    except InvalidNames as error:
+        print(f"phasegate: error: {error}", file=err)
+        return EXIT_FAILED
     except PlanError as error:
         print(f"phasegate: error: {error}", file=err)
         return EXIT_USAGE
-    if not check:
-        return EXIT_OK
+    code = _check(registry, source, root, steps, err) if check else EXIT_OK
+    if code == EXIT_OK:
+        out.write(script)
+    else:
+        print("phasegate: the check did not pass; no plan written", file=err)
+    return code
+
+
+def plan_loaded_command(loaded: LoadedRegistry, root: Path, *, project: str | None,
+                        region: str | None, check: bool, out: TextIO, err: TextIO) -> int:
+    """:func:`plan_command` for a loaded registry: one with errors gets its findings on ``err``.
+
+    For the command line: the findings never reach ``out``, where ``| bash``
+    would run them as commands.
+    """
+    if loaded.registry is None:
+        from phasegate.validator.check import check_loaded
+        from phasegate.validator.reporters import REPORTERS
+
+        err.write(REPORTERS["text"](check_loaded(loaded, root)))
+        print(f"phasegate: {loaded.path} has errors; no plan written", file=err)
+        return EXIT_FAILED
+    return plan_command(loaded.registry, loaded.path, root, project=project, region=region,
+                        check=check, out=out, err=err)
+
+
+def _check(registry: Registry, source: str, root: Path, steps: list[PlanStep],
+           err: TextIO) -> int:
+    """Every gcloud command through gcloud's parser, every resource against its schema."""
     try:
         result = check_plan(steps)
         discovery = load_discovery()
@@ -109,7 +151,7 @@ def build_command(root: Path, registry_path: Path, out_dir: Path, err: TextIO) -
     """Write the self-contained function sources into ``out_dir``."""
     try:
         written = build(root, registry_path, out_dir)
-    except StaleSources as error:
+    except (StaleSources, BrokenSource) as error:
         print(f"phasegate: error: {error}", file=err)
         return EXIT_FAILED
     except (BuildError, OSError) as error:

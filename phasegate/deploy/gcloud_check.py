@@ -14,6 +14,12 @@ port. gcloud parses its arguments before it looks for credentials, so:
 - any other failure is gcloud refusing the command before authentication
   (an invalid project id, say): also a failure.
 
+Some commands (``functions list``, every ``describe``) authenticate before they
+compile their ``--filter`` and ``--format`` expressions, so a broken
+expression would look parsed. Each such expression is therefore also compiled
+by an offline list command (``gcloud config configurations list``), and the
+command passes only when both runs do.
+
 Measured with Google Cloud SDK 528: about 0.5 s per command, no socket opened
 except to loopback. Starting gcloud is CPU-bound, so the commands run in
 parallel, one per CPU.
@@ -198,6 +204,24 @@ def _run(gcloud: str, argv: Argv, home: Path, workdir: Path, timeout: float,
     return classify(done.returncode, done.stderr)
 
 
+EXPRESSION_FLAGS = ("--filter=", "--format=")
+EXPRESSION_PROBE: Argv = ("gcloud", "config", "configurations", "list")
+
+
+def expression_probe(argv: Argv) -> Argv | None:
+    """An offline command that compiles ``argv``'s --filter and --format, or None."""
+    expressions = tuple(token for token in argv if token.startswith(EXPRESSION_FLAGS))
+    return (*EXPRESSION_PROBE, *expressions) if expressions else None
+
+
+def _merged(command: tuple[Outcome, str], probe: tuple[Outcome, str] | None,
+            ) -> tuple[Outcome, str]:
+    """The command's outcome, failed when its expressions did not compile."""
+    if command[0] in FAILED or probe is None or probe[0] not in FAILED:
+        return command
+    return probe[0], f"--filter/--format: {probe[1]}"
+
+
 def find_gcloud(gcloud: str = "gcloud") -> str:
     """The path of the gcloud to use, or GcloudNotFound."""
     found = shutil.which(gcloud)
@@ -219,20 +243,26 @@ def check_plan(steps: Sequence[PlanStep], gcloud: str = "gcloud", *,
     calibration = PlanStep("calibration: a flag that does not exist", CALIBRATION)
     jobs: list[tuple[PlanStep, Argv]] = [(step, argv) for step in [calibration, *steps]
                                          for argv in step.gcloud_commands()]
+    probes = {index: probe for index, (_, argv) in enumerate(jobs)
+              for probe in [expression_probe(argv)] if probe}
+    runs: list[Argv] = [argv for _, argv in jobs] + list(probes.values())
     environ = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="phasegate-gcloud-check-") as directory:
         sandbox = Path(directory)
         workdir = sandbox / "work"
         workdir.mkdir()
         _materialize(workdir, steps)
-        homes = [_prepared_home(sandbox, index) for index in range(len(jobs))]
+        homes = [_prepared_home(sandbox, index) for index in range(len(runs))]
         pool_size = workers or min(16, os.cpu_count() or 2)  # CPU-bound: ~0.5 s of CPU each
 
         def run(index: int) -> tuple[Outcome, str]:
-            return _run(executable, jobs[index][1], homes[index], workdir, timeout, environ)
+            return _run(executable, runs[index], homes[index], workdir, timeout, environ)
 
         with ThreadPoolExecutor(max_workers=max(1, pool_size)) as pool:
-            outcomes = list(pool.map(run, range(len(jobs))))
+            results = list(pool.map(run, range(len(runs))))
+    probed = dict(zip(probes, results[len(jobs):], strict=True))
+    outcomes = [_merged(result, probed.get(index))
+                for index, result in enumerate(results[:len(jobs)])]
     (calibrated, message), outcomes = outcomes[0], outcomes[1:]
     if calibrated != "argument-error":
         raise GcloudUnusable(f"{executable} did not reject an unknown flag ({calibrated}: "

@@ -5,7 +5,10 @@ subscriptions with their dead-letter topic, the ``run.invoker`` binding, the
 canary with its schedule, metric and alert policy), so nothing is left to a
 console default: a deploy that once dropped the invoker binding cost the real
 pipeline 7 days of silence. Creates are guarded by a ``describe`` so the
-script can run again after every change; what can drift is updated.
+script can run again after every change; what can drift is updated. What the
+plan creates carries the pipeline's label, so a later plan finds what it no
+longer creates (a renamed or removed transition's push subscription) and
+retires it; a subscription bound to another topic is recreated.
 
 :func:`plan_commands` gives the steps as data (for the offline check);
 :func:`render_plan` prints them as bash and doubles as a ``generate`` renderer.
@@ -14,16 +17,21 @@ script can run again after every change; what can drift is updated.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from phasegate import __version__
 from phasegate.deploy.names import (
+    PIPELINE_LABEL,
     PROJECT_NUMBER_VARIABLE,
     PUBSUB_AGENT,
+    ROLE_LABEL,
     Account,
+    Emitted,
+    Function,
     Names,
     deploy_names,
+    scheduler_job_id,
+    validate_names,
 )
 from phasegate.deploy.steps import Argv, PlanStep, render_step, variables_of
 from phasegate.registry.generate import (
@@ -45,6 +53,9 @@ ACK_DEADLINE_S = 2 * ORCHESTRATOR_TIMEOUT_S  # above the timeout: no redelivery 
 CANARY_TIMEOUT_S = 240  # inside the Scheduler job's attempt deadline (300s)
 ALERT_POLICY_FILE = f"{BUILD_DIR}/canary-alert-policy.json"
 EXISTING_POLICY_VARIABLE = "EXISTING_ALERT_POLICY"
+LABELLED_SUBSCRIPTIONS, STALE_SUBSCRIPTION = "PIPELINE_SUBSCRIPTIONS", "STALE_SUBSCRIPTION"
+LABELLED_FUNCTIONS, STALE_FUNCTION = "PIPELINE_FUNCTIONS", "STALE_FUNCTION"
+PUSH_ROLE = "push"
 SERVICES = (
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
     "artifactregistry.googleapis.com", "pubsub.googleapis.com", "firestore.googleapis.com",
@@ -67,8 +78,10 @@ def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
         "#",
         f"# Deploys the phasegate functions of the {registry.pipeline!r} pipeline to Google Cloud.",
         "# Run it from the repository root, again after every change: creates are guarded and",
-        "# what can drift is updated. `phasegate deploy plan --check` runs every gcloud command",
-        "# below through the installed gcloud's own parser, offline. Not gcloud (not checked):",
+        "# what can drift is updated; push subscriptions of this pipeline that the registry no",
+        "# longer has are deleted, and its functions no longer deployed are printed for you to",
+        "# delete. `phasegate deploy plan --check` runs every gcloud command below through the",
+        "# installed gcloud's own parser, offline. Not gcloud (not checked):",
         *[f"#   - {description}" for description in unchecked],
         "set -euo pipefail",
         "",
@@ -85,17 +98,42 @@ def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
 
 def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
                   project: str | None = None, region: str | None = None) -> list[PlanStep]:
-    """Every step of the plan, in order, as data."""
+    """Every step of the plan, in order, as data.
+
+    Raises :class:`~phasegate.deploy.names.InvalidNames` when a name the plan
+    would pass to Google Cloud is one it rejects (gcloud's parser does not know).
+    """
     names = deploy_names(registry, project, region)
     scheduler = json.loads(render_scheduler(registry, source, inputs))
     monitoring = json.loads(render_canary_monitoring(registry, source, inputs))
+    validate_names([*names.emitted(), *_rendered_names(registry, scheduler, monitoring)])
     return [
         _build_step(source),
         *_project_steps(names),
         *_topic_steps(registry, names),
         *_orchestrator_steps(registry, names),
+        *_retire_steps(names),
         *_canary_steps(registry, names, scheduler),
         *_monitoring_steps(names, monitoring),
+    ]
+
+
+def _rendered_names(registry: Registry, job: dict[str, Any],
+                    monitoring: dict[str, Any]) -> list[Emitted]:
+    """The names the plan takes from the registry and the rendered resources."""
+    pipeline = f"pipeline {registry.pipeline!r}"
+    return [
+        *(Emitted("topic", topic, "a transition's trigger_topic")
+          for topic in _trigger_topics(registry)),
+        *(Emitted("secret", secret, "canary.notify url_env") for secret in _secret_names(registry)),
+        Emitted("scheduler_job", scheduler_job_id(str(job["name"])),
+                f"{pipeline} (the Cloud Scheduler job rendered by render_scheduler)"),
+        Emitted("scheduler_description", str(job["description"]),
+                f"{pipeline} (the Cloud Scheduler job rendered by render_scheduler)"),
+        Emitted("log_metric", str(monitoring["log_metric"]["name"]),
+                f"{pipeline} (the heartbeat metric rendered by render_canary_monitoring)"),
+        Emitted("alert_display_name", str(monitoring["alert_policy"]["displayName"]),
+                f"{pipeline} (the alert policy rendered by render_canary_monitoring)"),
     ]
 
 
@@ -191,8 +229,12 @@ def _topic_steps(registry: Registry, names: Names) -> list[PlanStep]:
     return steps
 
 
+def _labels(names: Names, role: str) -> str:
+    return f"{PIPELINE_LABEL}={names.pipeline_label},{ROLE_LABEL}={role}"
+
+
 def _deploy(names: Names, function: str, folder: str, entry_point: str, timeout_s: int,
-            env: dict[str, str], *extra: str) -> Argv:
+            env: dict[str, str], role: str, *extra: str) -> Argv:
     variables = ",".join(f"{key}={value}" for key, value in env.items())
     return _gcloud(names, "functions", "deploy", function, "--gen2", f"--runtime={RUNTIME}",
                    f"--region={names.region}", f"--source={BUILD_DIR}/{folder}",
@@ -200,7 +242,7 @@ def _deploy(names: Names, function: str, folder: str, entry_point: str, timeout_
                    "--no-allow-unauthenticated", "--ingress-settings=all",
                    f"--service-account={names.function_account.email}",
                    f"--set-env-vars={variables}", f"--timeout={timeout_s}s",
-                   f"--memory={MEMORY}", *extra)
+                   f"--memory={MEMORY}", f"--update-labels={_labels(names, role)}", *extra)
 
 
 def _url_step(names: Names, function: str, variable: str) -> PlanStep:
@@ -234,22 +276,95 @@ def _orchestrator_steps(registry: Registry, names: Names) -> list[PlanStep]:
         steps += [
             PlanStep(f"Orchestrator for {transition}: private, HTTP, fed by a push subscription",
                      _deploy(names, function.name, "orchestrator", "on_push",
-                             ORCHESTRATOR_TIMEOUT_S, env)),
+                             ORCHESTRATOR_TIMEOUT_S, env, "orchestrator")),
             _url_step(names, function.name, function.url_variable),
             _invoker_step(names, function.name, "The push identity"),
+            *_topic_change_steps(names, function, subscription),
             PlanStep(f"Push subscription {subscription}: completions to {function.name}, "
                      f"dead letters after {registry.deploy.max_delivery_attempts} attempts",
                      _gcloud(names, "pubsub", "subscriptions", "create", subscription,
-                             f"--topic={names.completion_topic}", *delivery),
+                             f"--topic={names.completion_topic}", *delivery,
+                             f"--labels={_labels(names, PUSH_ROLE)}"),
                      unless=_gcloud(names, "pubsub", "subscriptions", "describe", subscription),
                      update=_gcloud(names, "pubsub", "subscriptions", "update", subscription,
-                                    *delivery)),
+                                    *delivery, f"--update-labels={_labels(names, PUSH_ROLE)}")),
             PlanStep(f"The Pub/Sub service agent may forward {subscription}'s dead letters",
                      _gcloud(names, "pubsub", "subscriptions", "add-iam-policy-binding",
                              subscription, _member(PUBSUB_AGENT),
                              "--role=roles/pubsub.subscriber", "--format=none")),
         ]
     return steps
+
+
+def _topic_change_steps(names: Names, function: Function, subscription: str) -> list[PlanStep]:
+    """Delete the subscription when it listens to another topic, so the next step creates it.
+
+    A subscription's topic is fixed: ``subscriptions update`` cannot move it, so
+    after ``deploy.completion_topic`` changes the update path would leave every
+    orchestrator listening to the old topic, silently. Recreating loses only
+    what was still undelivered on the old topic, which the processors no longer
+    publish to.
+    """
+    variable = function.url_variable.removesuffix("_URL") + "_TOPIC"
+    expected = f"projects/{names.project}/topics/{names.completion_topic}"
+    return [
+        PlanStep(f"The topic {subscription} listens to, if it exists",
+                 _gcloud(names, "pubsub", "subscriptions", "describe", subscription,
+                         "--format=value(topic)"),
+                 capture=variable, capture_may_fail=True),
+        PlanStep(f"Recreate {subscription} if it listens to another topic than "
+                 f"{names.completion_topic} (a subscription's topic cannot be updated)",
+                 _gcloud(names, "pubsub", "subscriptions", "delete", subscription),
+                 when_differs=(variable, expected)),
+    ]
+
+
+def _retire_steps(names: Names) -> list[PlanStep]:
+    """Retire what earlier plans of this pipeline created and this one no longer does.
+
+    Found by the labels the plan puts on its functions and push subscriptions
+    (``phasegate-pipeline``, ``phasegate-role``), matched exactly (an anchored
+    regular expression: gcloud's ``=`` is case-insensitive and will match words).
+    These steps run after every current subscription exists: an overlap of
+    seconds in which both the old and the new orchestrator receive a completion
+    is what any deploy has, while deleting first would lose the completions
+    published in between for good.
+
+    Stale push subscriptions are deleted: without them the old orchestrators
+    (private, invocable only by the push identity) receive nothing, which is the
+    whole fix, and a subscription holds no state worth keeping. Stale functions
+    are only printed as a manual step: deleting a function cannot be undone, it
+    does no harm once nothing feeds it, and someone may have pointed something
+    else at it (an Eventarc trigger on ``on_completion``); a person decides.
+    Resources deployed before the plan labelled them are not found.
+    """
+    pipeline = f"labels.{PIPELINE_LABEL}~^{names.pipeline_label}$"
+    subscriptions = tuple(f.subscription for f in names.orchestrators.values() if f.subscription)
+    functions = (*(f.name for f in names.orchestrators.values()), names.canary.name)
+    return [
+        PlanStep(f"The push subscriptions labelled as this pipeline's "
+                 f"({PIPELINE_LABEL}={names.pipeline_label})",
+                 _gcloud(names, "pubsub", "subscriptions", "list",
+                         f"--filter={pipeline} AND labels.{ROLE_LABEL}~^{PUSH_ROLE}$",
+                         "--format=value(name.basename())"),
+                 capture=LABELLED_SUBSCRIPTIONS, capture_may_be_empty=True),
+        PlanStep("Delete those this plan no longer creates (a transition renamed or removed): "
+                 "their orchestrators then receive nothing",
+                 _gcloud(names, "pubsub", "subscriptions", "delete", f"${{{STALE_SUBSCRIPTION}}}"),
+                 for_each=(LABELLED_SUBSCRIPTIONS, STALE_SUBSCRIPTION), keep=subscriptions),
+        PlanStep(f"The functions labelled as this pipeline's in {names.region}",
+                 _gcloud(names, "functions", "list", "--v2", f"--regions={names.region}",
+                         f"--filter={pipeline}", "--format=value(name.basename())"),
+                 capture=LABELLED_FUNCTIONS, capture_may_be_empty=True),
+        PlanStep("Functions this plan no longer deploys: printed as a manual step, not deleted "
+                 "(nothing feeds them any more; deleting cannot be undone)",
+                 _gcloud(names, "functions", "delete", f"${{{STALE_FUNCTION}}}", "--gen2",
+                         f"--region={names.region}"),
+                 for_each=(LABELLED_FUNCTIONS, STALE_FUNCTION), keep=functions,
+                 manual=f"function ${{{STALE_FUNCTION}}} of the {names.pipeline_label} "
+                        "pipeline is no longer in the registry and no subscription of the plan "
+                        "feeds it; once nothing else uses it, delete it with"),
+    ]
 
 
 def _secret_names(registry: Registry) -> list[str]:
@@ -283,11 +398,11 @@ def _canary_steps(registry: Registry, names: Names, job: dict[str, Any]) -> list
                 f"--max-retry-attempts={job['retryConfig']['retryCount']}",
                 f"--description={job['description']}")
     # the resource's name is the full path; gcloud wants the last part, the job id
-    job_id = re.sub(r"[^A-Za-z0-9_-]+", "-", str(job["name"]).rsplit("/", 1)[-1])
+    job_id = scheduler_job_id(str(job["name"]))
     steps += [
         PlanStep("The canary: private, HTTP, one run at a time",
                  _deploy(names, canary.name, "canary", "canary_http", CANARY_TIMEOUT_S, env,
-                         secret_flag, "--max-instances=1")),
+                         "canary", secret_flag, "--max-instances=1")),
         _url_step(names, canary.name, canary.url_variable),
         _invoker_step(names, canary.name, "The scheduler identity"),
         PlanStep(f"Cloud Scheduler job {job_id}: runs the canary on {job['schedule']!r} "

@@ -38,15 +38,38 @@ NAMESPACES = frozenset({"google", "google.cloud"})
 NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
+class SourceError(ValueError):
+    """A Python file that cannot be read or parsed: names the file and the line."""
+
+    def __init__(self, filename: str, line: int | None, reason: str) -> None:
+        self.filename, self.line, self.reason = filename, line, reason
+        where = f"{filename}:{line}" if line else filename
+        super().__init__(f"{where}: {reason}")
+
+
+def parse(code: str, filename: str) -> ast.Module:
+    """``code`` parsed, or :class:`SourceError` naming ``filename`` and the line."""
+    try:
+        return ast.parse(code, filename=filename)
+    except SyntaxError as error:
+        raise SourceError(filename, error.lineno, f"cannot parse: {error.msg}") from None
+    except ValueError as error:  # NUL bytes (Python < 3.12)
+        raise SourceError(filename, None, f"cannot parse: {error}") from None
+
+
 def normalized(name: str) -> str:
     """A distribution name as the index compares them (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def imports_of(code: str, module: str = "", is_package: bool = False) -> set[str]:
-    """Absolute module names ``code`` imports (``from a import b`` gives ``a`` and ``a.b``)."""
+def imports_of(code: str, module: str = "", is_package: bool = False,
+               filename: str = "<source>") -> set[str]:
+    """Absolute module names ``code`` imports (``from a import b`` gives ``a`` and ``a.b``).
+
+    Raises :class:`SourceError` (naming ``filename``) when ``code`` does not parse.
+    """
     found: set[str] = set()
-    for node in _runtime_nodes(ast.parse(code)):
+    for node in _runtime_nodes(parse(code, filename)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -109,14 +132,18 @@ def module_file(package_dir: Path, module: str) -> tuple[Path, bool] | None:
     return None
 
 
-def third_party_imports(sources: Iterable[str], package_dir: Path, package: str = "phasegate",
-                        local: Iterable[str] = ()) -> set[str]:
+def third_party_imports(sources: Iterable[str] | Mapping[str, str], package_dir: Path,
+                        package: str = "phasegate", local: Iterable[str] = ()) -> set[str]:
     """Modules outside the standard library, ``package`` and ``local`` that ``sources`` reach.
 
-    ``local`` names the folder's own modules (``expected_processors``).
+    ``sources`` is code, or a mapping of file name to code (the name is what a
+    :class:`SourceError` shows); ``local`` names the folder's own modules
+    (``expected_processors``).
     """
     local = frozenset(local)
-    pending = set().union(*(imports_of(code) for code in sources))
+    named = (sources.items() if isinstance(sources, Mapping)
+             else ((f"<source {index}>", code) for index, code in enumerate(sources, 1)))
+    pending = set().union(*(imports_of(code, filename=name) for name, code in named))
     seen: set[str] = set()
     outside: set[str] = set()
     while pending:
@@ -131,10 +158,22 @@ def third_party_imports(sources: Iterable[str], package_dir: Path, package: str 
             found = module_file(package_dir, name)
             if found:
                 path, is_package = found
-                pending |= imports_of(path.read_text(encoding="utf-8"), name, is_package)
+                shown = f"{package}/{path.relative_to(package_dir).as_posix()}"
+                pending |= imports_of(read_source(path, shown), name, is_package, shown)
         elif top not in sys.stdlib_module_names and top not in local and top != "__future__":
             outside.add(name)
     return outside
+
+
+def read_source(path: Path, shown: str) -> str:
+    """A Python file's text, or :class:`SourceError` naming it as ``shown``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(shown, None, f"not UTF-8 text ({error.reason} at byte "
+                                       f"{error.start})") from None
+    except OSError as error:
+        raise SourceError(shown, None, f"cannot read: {error.strerror}") from None
 
 
 def distributions(modules: Iterable[str],

@@ -5,7 +5,8 @@ rejected only at deploy time; checking each field against the API's own
 schema (known names, JSON types, enums, formats such as ``google-duration``,
 output-only fields, fields whose description starts "Required") catches it
 in CI. Discovery documents mark few fields required, so "required" here is
-what their descriptions say.
+what their descriptions say. The names in them (the job id, the metric id)
+are held to the same rules as the plan's own (:data:`~.names.RULES`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from phasegate.deploy.names import name_problem, scheduler_job_id
 
 Severity = Literal["error", "warning"]
 Discovery = Mapping[str, Mapping[str, Any]]  # "logging.v2" -> the discovery document
@@ -71,6 +74,14 @@ FORMATS: dict[str, re.Pattern[str]] = {
 }
 INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1)}
 _Issue = tuple[str, str, Severity]
+# The names in each kind of document: (part key, field, kind of name in names.RULES).
+# A Scheduler job's name is its full path; the job id is its last part.
+NAMED: dict[str, tuple[tuple[str | None, str, str], ...]] = {
+    "cloud-scheduler": ((None, "name", "scheduler_job"),
+                        (None, "description", "scheduler_description")),
+    "canary-monitoring": (("log_metric", "name", "log_metric"),
+                          ("alert_policy", "displayName", "alert_display_name")),
+}
 
 
 def check_resource_text(kind: str, text: str, discovery: Discovery,
@@ -106,8 +117,30 @@ def check_resource(kind: str, document: Any, discovery: Discovery,
                 continue
             value = document if part.key is None else document[part.key]
             issues.extend(check_value(value, {"$ref": part.schema}, schemas, path))
+        issues.extend(_check_names(kind, document))
     return [ResourceFinding(label, path, message, severity)
             for path, message, severity in issues]
+
+
+def _check_names(kind: str, document: Mapping[str, Any]) -> Iterator[_Issue]:
+    """Names Google Cloud would reject (the schema says only "string")."""
+    for key, field, rule in NAMED.get(kind, ()):
+        part = document if key is None else document.get(key)
+        value = part.get(field) if isinstance(part, dict) else None
+        if not isinstance(value, str):
+            continue  # missing or of the wrong type: the schema check says so
+        name = value.rsplit("/", 1)[-1] if rule == "scheduler_job" else value
+        problem = name_problem(rule, name)
+        if not problem:
+            continue
+        path = f"$.{field}" if key is None else f"$.{key}.{field}"
+        deployed = scheduler_job_id(value) if rule == "scheduler_job" else None
+        if deployed is not None and name_problem(rule, deployed) is None:
+            # the plan deploys the job under an id made valid; only this file is wrong
+            yield (path, f"{problem}; the plan deploys the job as {deployed!r}, but a job "
+                   "created from this file would be rejected", "warning")
+        else:
+            yield path, problem, "error"
 
 
 def check_value(value: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any],

@@ -29,8 +29,14 @@ class PlanStep:
 
     - ``unless``: a probe (a gcloud ``describe``); when it succeeds, ``argv`` is
       skipped, or ``update`` runs instead (create-or-update);
-    - ``capture``: the shell variable that receives ``argv``'s output;
+    - ``capture``: the shell variable that receives ``argv``'s output (with
+      ``capture_may_fail``, a failure leaves it empty: a describe of what may not exist);
     - ``when_empty``: ``argv`` runs only while that variable is empty, else ``update``;
+    - ``when_differs``: ``(VARIABLE, value)``: ``argv`` runs only when the variable is
+      set and holds something else (a subscription bound to another topic);
+    - ``for_each``: ``(LIST, ITEM)``: ``argv`` runs once per line of ``LIST`` with
+      ``${ITEM}`` set to it, except for the lines in ``keep``; with ``manual`` it is
+      not run but printed on stderr after that message, for a person to run;
     - ``require``: ``argv`` is a check; when it fails the plan stops with this message;
     - ``shell``: a line that is not one command (not gcloud, never checked);
     - ``writes``: files the step writes from the plan's own text (``(path, text)``).
@@ -43,7 +49,12 @@ class PlanStep:
     update: Argv | None = None
     capture: str | None = None
     capture_may_be_empty: bool = False
+    capture_may_fail: bool = False
     when_empty: str | None = None
+    when_differs: tuple[str, str] | None = None
+    for_each: tuple[str, str] | None = None
+    keep: tuple[str, ...] = ()
+    manual: str | None = None
     require: str | None = None
     shell: str | None = None
     writes: tuple[tuple[str, str], ...] = ()
@@ -56,8 +67,10 @@ class PlanStep:
 
 
 def variables_of(steps: Iterable[PlanStep], required: Iterable[str]) -> frozenset[str]:
-    """The shell variables a plan may expand: those it requires and those it captures."""
-    return frozenset(required) | {step.capture for step in steps if step.capture}
+    """The shell variables a plan may expand: those it requires, captures and loops over."""
+    steps = list(steps)
+    return (frozenset(required) | {step.capture for step in steps if step.capture}
+            | {step.for_each[1] for step in steps if step.for_each})
 
 
 def quote(token: str, variables: Collection[str]) -> str:
@@ -121,7 +134,11 @@ def render_step(step: PlanStep, variables: Collection[str]) -> list[str]:
 
 def _command(step: PlanStep, variables: Collection[str]) -> str:
     run = command_line(step.argv, variables)
+    if step.for_each:
+        return _loop(step, variables)
     if step.capture:
+        if step.capture_may_fail:
+            return f'{step.capture}="$({run.lstrip()} 2>/dev/null || true)"'
         line = f'{step.capture}="$({run.lstrip()})"'
         if step.capture_may_be_empty:
             return line
@@ -137,9 +154,38 @@ def _command(step: PlanStep, variables: Collection[str]) -> str:
     if step.unless:
         probe = command_line(step.unless, variables)
         return f"{probe} >/dev/null 2>&1 ||\n{command_line(step.argv, variables, '    ')}"
+    if step.when_differs:
+        variable, expected = step.when_differs
+        return "\n".join([f'if [ -n "${{{variable}}}" ] && '
+                          f'[ "${{{variable}}}" != {quote(expected, variables)} ]; then',
+                          command_line(step.argv, variables, "    "), "fi"])
     if step.when_empty:
         otherwise = (["else", command_line(step.update, variables, "    ")]
                      if step.update else [])
         return "\n".join([f'if [ -z "${{{step.when_empty}}}" ]; then',
                           command_line(step.argv, variables, "    "), *otherwise, "fi"])
     return run
+
+
+def _loop(step: PlanStep, variables: Collection[str]) -> str:
+    """``argv`` (or, when ``manual``, its text on stderr) for each line of a list variable."""
+    assert step.for_each is not None
+    listing, item = step.for_each
+    indent = " " * 12
+    if step.manual is None:
+        action = [command_line(step.argv, variables, indent)]
+    else:
+        message = quote(f"phasegate: manual step: {step.manual}:", variables)
+        command = command_line(step.argv, variables, indent).lstrip()
+        action = [f"{indent}echo {message} >&2", f'{indent}echo "   " {command} >&2']
+    return "\n".join([
+        f"while IFS= read -r {item}; do",
+        f'    case "${{{item}}}" in',
+        "        '') ;;",
+        *[f"        {shlex.quote(name)}) ;;" for name in step.keep],
+        "        *)",
+        *action,
+        "            ;;",
+        "    esac",
+        f'done <<<"${{{listing}}}"',
+    ])

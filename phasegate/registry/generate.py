@@ -193,7 +193,7 @@ def render_scheduler(registry: Registry, source: str, inputs: Inputs = NO_INPUTS
     """
     job = {  # a Cloud Scheduler REST resource: no fields of our own
         "name": f"projects/${{PROJECT}}/locations/${{REGION}}/jobs/phasegate-canary-"
-                f"{registry.pipeline}",
+                f"{_identifier(registry.pipeline, '-', 400)}",
         "description": f"phasegate canary for {registry.pipeline}; generated from {source} "
                        f"by phasegate {__version__} (registry digest {digest(registry)[:12]}), "
                        "do not edit",
@@ -225,7 +225,7 @@ def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = N
     except CronError:
         interval = 15
     absent_seconds = max(3 * interval, 30) * 60
-    metric = "phasegate_canary_heartbeat_" + re.sub(r"[^A-Za-z0-9_]", "_", registry.pipeline)
+    metric = "phasegate_canary_heartbeat_" + _identifier(registry.pipeline, "_", 72)
     pipeline_label = json.dumps(registry.pipeline)  # a quoted filter string
     document = {
         "_generated": f"generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}",
@@ -256,6 +256,19 @@ def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = N
         },
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _identifier(text: str, joiner: str, limit: int) -> str:
+    """``text`` as a Google resource id part: letters, digits and ``joiner``, at most ``limit``.
+
+    A name cut short gets a hash of the whole, so two long names stay apart.
+    """
+    import hashlib
+
+    cleaned = re.sub(r"[^A-Za-z0-9]+", joiner, text).strip(joiner) or "pipeline"
+    if len(cleaned) <= limit:
+        return cleaned
+    return cleaned[:limit - 9] + joiner + hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 RENDERERS: dict[str, Renderer] = {

@@ -78,9 +78,9 @@ def read_workspace(
         artifacts = render_for_root(registry, registry_display, root)
     except GenerationError as error:
         artifacts = []
+        subject = registry.canary.calendar if error.where[0] == "canary" else "generate"
         workspace.unscannable.append(Unscannable(
-            ("canary", "calendar"), f"{error}; generated artifacts were not compared",
-            registry.canary.calendar or ""))
+            error.where, f"{error}; generated artifacts were not compared", subject or ""))
     for artifact in artifacts:
         workspace.artifacts.append(ArtifactState(artifact, _read_or_none(root / artifact.path)))
     generated = {artifact.path for artifact in artifacts}
