@@ -135,6 +135,7 @@ def _check_generated(root: Path, registry_path: Path) -> dict[str, str]:
     artifact the canary's (``init --prefix`` puts them under another path).
     """
     from phasegate.generation import GenerationError, render_for_root
+    from phasegate.registry.generate import same_content
     from phasegate.registry.loading import load_registry
     from phasegate.registry.yaml_loader import UnreadableFile
 
@@ -163,7 +164,7 @@ def _check_generated(root: Path, registry_path: Path) -> dict[str, str]:
             current = path.read_text(encoding="utf-8") if path.is_file() else None
         except (OSError, UnicodeDecodeError):
             current = ""
-        if current != artifact.text:
+        if not same_content(artifact.text, current):
             state = "missing" if current is None else "stale"
             raise StaleSources(f"{artifact.path} is {state}; run `phasegate generate` first "
                              "(a function deployed from it would serve old expectations)")
