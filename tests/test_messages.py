@@ -127,3 +127,12 @@ def test_checkpoint_log_line_is_cloud_logging_json():
         "phasegate_checkpoint": "WAITING"}
     assert entry["logging.googleapis.com/trace"] == "projects/p/traces/abc"
     assert entry["missing"] == ["p2_x: enabled"]
+
+
+def test_a_line_without_a_run_key_has_no_empty_slot():
+    import io
+
+    stream = io.StringIO()
+    entry = CheckpointLog(stream).emit("REJECTED", "push body is empty",
+                                       transition="phase3_to_phase4")
+    assert entry["message"] == "REJECTED phase3_to_phase4: push body is empty"
