@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from phasegate.registry.calendar import CalendarError, inside, read_calendar
+from phasegate.registry.calendar import CalendarError, read_calendar
+from phasegate.registry.confine import Unsafe, inside, read_regular
 from phasegate.registry.generate import (
     RENDERERS,
     Artifact,
@@ -165,7 +166,7 @@ def _targets(artifacts: list[Artifact], root: Path, registry_path: Path,
     for artifact in artifacts:
         try:
             target = inside(root, artifact.path)
-        except CalendarError as error:
+        except Unsafe as error:
             raise GenerationError(str(error)) from error
         if target in seen:
             raise GenerationError(f"{artifact.path} is listed twice (also as {seen[target]})")
@@ -183,15 +184,10 @@ def _targets(artifacts: list[Artifact], root: Path, registry_path: Path,
 
 def _read(target: Path, shown: str) -> str | None:
     """The artifact's current text, or None when there is none yet."""
-    if not target.exists():
+    if not target.exists() and not target.is_symlink():
         return None
-    if not target.is_file():
-        raise GenerationError(f"{shown}: not a regular file")
     try:
-        with target.open("rb") as handle:
-            raw = handle.read(MAX_ARTIFACT_BYTES + 1)
-    except OSError as error:
-        raise GenerationError(f"{shown}: cannot read: {error.strerror}") from error
-    if len(raw) > MAX_ARTIFACT_BYTES:
-        raise GenerationError(f"{shown}: larger than 8 MiB, not a phasegate artifact")
+        raw = read_regular(target, MAX_ARTIFACT_BYTES)
+    except Unsafe as error:
+        raise GenerationError(f"{shown}: {error}") from error
     return raw.decode("utf-8", errors="replace")

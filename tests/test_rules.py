@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import REFERENCE_REGISTRY, codes_at, findings_for
 
 HEAD = """\
@@ -350,9 +352,16 @@ def test_pg110_deadline_not_after_grace():
     assert codes_at(text) == [("PG110", 12, 23)]
 
 
-def test_pg110_bad_cron():
-    text = HEAD + "processors:\n  p2_a: {phase: 2}\ncanary:\n  schedule: '*/15 * * *'\n"
-    assert codes_at(text) == [("PG110", 7, 13)]
+@pytest.mark.parametrize("schedule", ["'*/15 * * *'", "'² * * * *'", "'*/0 * * * *'"])
+def test_pg003_bad_cron_is_an_error(schedule):
+    text = HEAD + f"processors:\n  p2_a: {{phase: 2}}\ncanary:\n  schedule: {schedule}\n"
+    assert codes_at(text) == [("PG003", 7, 13)]
+
+
+@pytest.mark.parametrize("number", [".inf", "-.inf", ".nan", ".NaN"])
+def test_pg003_non_finite_numbers(number):
+    text = HEAD + f"processors:\n  p2_a: {{phase: 2}}\ncanary:\n  renotify_hours: {number}\n"
+    assert [code for code, *_ in codes_at(text)] == ["PG003"]
 
 
 def test_pg110_hourly_schedule_makes_default_grace_short():

@@ -112,12 +112,12 @@ def test_utf8_bom_is_accepted(tmp_path: Path):
 
 
 def test_directory_is_unreadable(tmp_path: Path):
-    with pytest.raises(UnreadableFile, match="is a directory"):
+    with pytest.raises(UnreadableFile, match="not a regular file"):
         load_file(tmp_path)
 
 
 def test_missing_file_is_unreadable(tmp_path: Path):
-    with pytest.raises(UnreadableFile, match="cannot read"):
+    with pytest.raises(UnreadableFile, match="no such file"):
         load_file(tmp_path / "nope.yaml")
 
 

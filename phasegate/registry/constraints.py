@@ -64,6 +64,17 @@ def trigger_topic_error(action: str, topic: str | None) -> str | None:
     return None
 
 
+def cron_error(expression: str) -> str | None:
+    """Why a canary schedule is not a cron expression phasegate understands, or None."""
+    from phasegate.registry.cron import CronError, longest_gap_minutes
+
+    try:
+        longest_gap_minutes(expression)
+    except CronError as error:
+        return f"canary schedule {expression!r} is not valid cron: {error}"
+    return None
+
+
 def notify_error(chosen: list[str]) -> str | None:
     if len(chosen) != 1:
         return "each notify entry names exactly one channel: slack, webhook or log"

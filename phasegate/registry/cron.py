@@ -26,8 +26,13 @@ def parse(expression: str) -> list[frozenset[int]]:
     return [_field(part, *spec) for part, spec in zip(parts, _FIELDS, strict=True)]
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, and ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _number(text: str, name: str, low: int, high: int) -> int:
-    value = _NAMES.get(text.lower()) if not text.isdigit() else int(text)
+    value = _NAMES.get(text.lower()) if not _digits(text) else int(text)
     if value is None or not low <= value <= high:
         raise CronError(f"{text!r} is not a valid {name} ({low}-{high})")
     return value
@@ -39,7 +44,7 @@ def _field(text: str, name: str, low: int, high: int) -> frozenset[int]:
         body, _, step_text = item.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _digits(step_text) or int(step_text) == 0:
                 raise CronError(f"step {step_text!r} in the {name} field must be a positive number")
             step = int(step_text)
         if body == "*":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -50,7 +51,10 @@ def _type_check(types: list[str], is_date: bool) -> Check:
     if is_date or len(types) != 1 or types[0] not in _PYTHON_TYPES:
         return lambda v: any(_is_type(v, t, is_date) for t in types)
     python_types = _PYTHON_TYPES[types[0]]
-    if types[0] in ("integer", "number"):
+    if types[0] == "number":  # JSON has no infinity or NaN; YAML's .inf and .nan are refused
+        return lambda v: (isinstance(v, python_types) and v.__class__ is not bool
+                          and math.isfinite(v))
+    if types[0] == "integer":
         return lambda v: isinstance(v, python_types) and v.__class__ is not bool
     return lambda v: isinstance(v, python_types)
 
@@ -63,7 +67,8 @@ def _is_type(value: Any, name: str, is_date: bool) -> bool:
     if name == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value))
     if name == "boolean":
         return isinstance(value, bool)
     if name == "object":
@@ -231,6 +236,8 @@ def _constraints_hold(data: Mapping[str, Any]) -> bool:
                                            transition.get("trigger_topic")):
             return False
     canary = data.get("canary") or {}
+    if constraints.cron_error(canary.get("schedule", "*/15 * * * *")):
+        return False
     for period in canary.get("quiet_periods") or ():
         if constraints.quiet_period_error(period["from"], period["to"]):
             return False

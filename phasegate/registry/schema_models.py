@@ -31,7 +31,9 @@ TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: YAML's .inf and .nan are no durations (they broke every canary run)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 class _Disableable(_Strict):
@@ -167,6 +169,12 @@ class Canary(_Strict):
     calendar: str | None = Field(None, description="file of run keys on which a run is expected")
     missing_run_after_hours: Annotated[float, Field(gt=0)] = 30
     notify: list[Notify] = Field(default_factory=list)
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        _raise_if(constraints.cron_error(value))
+        return value
 
 
 class FileReference(_Strict):

@@ -32,22 +32,26 @@ def effective_enablement(registry: Registry) -> dict[str, bool]:
     disable anything here: PG101 and PG111 report those on their own.
     """
     result: dict[str, bool] = {name: s.enabled for name, s in registry.scrapers.items()}
-    visiting: set[str] = set()
-
-    def resolve(name: str) -> bool:
-        if name in result:
-            return result[name]
-        processor = registry.processors.get(name)
-        if processor is None or name in visiting:
-            return True
-        visiting.add(name)
-        enabled = processor.enabled and all(resolve(i) for i in processor.inputs)
-        visiting.discard(name)
-        result[name] = enabled
-        return enabled
-
-    for name in registry.processors:
-        resolve(name)
+    processors = registry.processors
+    for start in processors:  # depth first, with an explicit stack: chains of any length
+        if start in result:
+            continue
+        visiting = {start}
+        stack = [(start, iter(processors[start].inputs))]
+        while stack:
+            name, inputs = stack[-1]
+            upstream = next((i for i in inputs if i in processors and i not in result
+                             and i not in visiting), None)
+            if upstream is not None:
+                visiting.add(upstream)
+                stack.append((upstream, iter(processors[upstream].inputs)))
+                continue
+            stack.pop()
+            visiting.discard(name)
+            processor = processors[name]
+            # an unknown input or one still being resolved (a cycle) disables nothing
+            result[name] = processor.enabled and all(result.get(i, True)
+                                                     for i in processor.inputs)
     return result
 
 
@@ -59,23 +63,22 @@ def disabled_causes(registry: Registry, name: str) -> list[DisabledCause]:
     """
     found: list[DisabledCause] = []
     seen: set[str] = set()
-
-    def walk(current: str, chain: tuple[str, ...]) -> None:
+    pending: list[tuple[str, tuple[str, ...]]] = [(name, (name,))]
+    while pending:  # depth first in input order, without recursion
+        current, chain = pending.pop()
         if current in seen:
-            return
+            continue
         seen.add(current)
         entry = registry.scrapers.get(current) or registry.processors.get(current)
         if entry is None:
-            return
+            continue
         if not entry.enabled:
             kind = "scraper" if current in registry.scrapers else "processor"
             on = entry.disabled_on.isoformat() if entry.disabled_on else None
             found.append(DisabledCause(current, kind, entry.disabled_reason, on, chain))
         processor = registry.processors.get(current)
-        for upstream in processor.inputs if processor else ():
-            walk(upstream, (*chain, upstream))
-
-    walk(name, (name,))
+        pending.extend((upstream, (*chain, upstream))
+                       for upstream in reversed(processor.inputs if processor else ()))
     return found
 
 

@@ -149,18 +149,12 @@ def read_text(path: Path) -> str | LoadProblem:
     Returns the text, or a syntax problem for bytes that are not UTF-8.
     Raises :class:`UnreadableFile` when the file cannot be read.
     """
+    from phasegate.registry.confine import Unsafe, read_regular
+
     try:
-        if path.is_dir():
-            raise UnreadableFile(f"{path}: is a directory, not a YAML file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UnreadableFile(
-                f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,}-byte limit "
-                "for a registry; is this the right file?"
-            )
-        raw = path.read_bytes()
-    except OSError as error:
-        raise UnreadableFile(f"{path}: cannot read: {error.strerror or error}") from error
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except Unsafe as error:
+        raise UnreadableFile(str(error)) from error
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

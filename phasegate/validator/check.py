@@ -22,13 +22,14 @@ def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
     findings = [f for check in checks(LOADING_RULES) for f in check(ctx)]
     suppressions = {loaded.path: find_suppressions(loaded.document.text)}
     if loaded.registry is not None:
-        findings.extend(f for check in checks(REGISTRY_RULES) for f in check(ctx))
-        if root is not None:
+        if root is not None:  # read first: PG113 reports the paths the reading refused
             from phasegate.validator.workspace import read_workspace
 
             ctx.workspace = read_workspace(loaded.registry, root, loaded.path,
                                            loaded.document.text, processes)
-            findings.extend(f for check in checks(SOURCE_RULES) for f in check(ctx))
             suppressions.update(ctx.workspace.suppressions)
+        findings.extend(f for check in checks(REGISTRY_RULES) for f in check(ctx))
+        if ctx.workspace is not None:
+            findings.extend(f for check in checks(SOURCE_RULES) for f in check(ctx))
     return apply_suppressions(sorted(set(findings)), suppressions)
 

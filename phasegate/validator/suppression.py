@@ -38,6 +38,15 @@ def find_suppressions(text: str) -> list[Suppression]:
     return found
 
 
+def suppressible(code: str) -> bool:
+    """Only findings in code and referenced files (PG2xx) can be suppressed.
+
+    A registry that does not parse or breaks a rule never passes: an
+    ``ignore[PG001]`` on a broken line suppresses nothing (and says so).
+    """
+    return code.startswith("PG2")
+
+
 def apply_suppressions(
     findings: Sequence[Finding], suppressions: Mapping[str, Iterable[Suppression]]
 ) -> list[Finding]:
@@ -47,7 +56,8 @@ def apply_suppressions(
     kept: list[Finding] = []
     for finding in findings:
         suppression = by_place.get((finding.path, finding.line))
-        if suppression and suppression.reason and finding.rule in suppression.codes:
+        if (suppression and suppression.reason and finding.rule in suppression.codes
+                and suppressible(finding.rule)):
             used.add((finding.path, finding.line, finding.rule))
             continue
         kept.append(finding)
@@ -58,7 +68,11 @@ def apply_suppressions(
                                      "nothing; say why after the brackets"))
                 continue
             for code in s.codes:
-                if (path, s.line, code) not in used:
+                if not suppressible(code):
+                    kept.append(_warning(path, s, f"ignore[{code}] cannot suppress a registry "
+                                         "finding (only PG2xx in code and referenced files); "
+                                         "fix the registry instead", code))
+                elif (path, s.line, code) not in used:
                     kept.append(_warning(path, s, f"ignore[{code}] suppresses nothing on this "
                                          "line; remove it", code))
     return sorted(kept)

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phasegate.registry.confine import Unsafe, inside, is_within, read_regular
 from phasegate.registry.generate import Artifact
 from phasegate.registry.models import Registry
 from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
@@ -61,6 +62,7 @@ class Workspace:
     values: list[ReferencedValue] = field(default_factory=list)
     artifacts: list[ArtifactState] = field(default_factory=list)
     unscannable: list[Unscannable] = field(default_factory=list)
+    unsafe: list[Unscannable] = field(default_factory=list)  # PG113: never read or written
     file_problems: list[tuple[str, LoadProblem]] = field(default_factory=list)
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
 
@@ -81,8 +83,14 @@ def read_workspace(
         subject = registry.canary.calendar if error.where[0] == "canary" else "generate"
         workspace.unscannable.append(Unscannable(
             error.where, f"{error}; generated artifacts were not compared", subject or ""))
-    for artifact in artifacts:
-        workspace.artifacts.append(ArtifactState(artifact, _read_or_none(root / artifact.path)))
+    for index, artifact in enumerate(artifacts):
+        try:
+            target = inside(root, artifact.path)
+        except Unsafe as error:
+            workspace.unsafe.append(Unscannable(("generate", index, "path"),
+                                                f"generate: {error}", artifact.path))
+            continue
+        workspace.artifacts.append(ArtifactState(artifact, _read_or_none(target)))
     generated = {artifact.path for artifact in artifacts}
     files = list(_python_files(registry, root, generated, workspace))
     _scan_sources(files, root, workspace, processes)
@@ -91,17 +99,30 @@ def read_workspace(
 
 
 def _read_or_none(path: Path) -> str | None:
+    """An artifact's text; None when absent, unreadable or not a regular file (so stale)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_regular(path).decode("utf-8")
+    except (Unsafe, UnicodeDecodeError):
         return None
 
 
 def _python_files(registry: Registry, root: Path, generated: set[str],
                   workspace: Workspace) -> Iterator[str]:
+    """Every Python file to scan, relative to the root under its real path, once.
+
+    A declared path that leaves the root is PG113 and never read; a file found
+    in a declared directory that is a symlink out of the root, or not a
+    regular file, is PG206 and never read.
+    """
     seen: set[str] = set()
+    real_root = root.resolve()
     for index, declared in enumerate(registry.references.code):
-        base = root / declared
+        try:
+            base = inside(root, declared)
+        except Unsafe as error:
+            workspace.unsafe.append(Unscannable(("references", "code", index),
+                                                f"references.code: {error}", declared))
+            continue
         if base.is_file():
             candidates = [base] if base.suffix == ".py" else []
         elif base.is_dir():
@@ -113,7 +134,15 @@ def _python_files(registry: Registry, root: Path, generated: set[str],
                 f"{root.as_posix()}; fix the path or remove it", declared))
             continue
         for path in candidates:
-            relative = path.relative_to(root).as_posix()
+            real = path.resolve()
+            shown = path.relative_to(real_root).as_posix() if is_within(
+                path, real_root) else path.as_posix()
+            if not is_within(real, real_root):
+                workspace.unscannable.append(Unscannable(
+                    ("references", "code", index),
+                    f"{shown} is a symlink that leaves the repository root; not read", shown))
+                continue
+            relative = real.relative_to(real_root).as_posix()
             if relative not in generated and relative not in seen:
                 seen.add(relative)
                 yield relative
@@ -135,14 +164,20 @@ def _scan_chunk(args: tuple[str, list[str], Vocabulary]) -> tuple[list[FileScan]
     classes: set[str] = set()
     for relative in paths:
         try:
-            text = (Path(root) / relative).read_text(encoding="utf-8")
+            text = read_regular(Path(root) / relative).decode("utf-8")
         except UnicodeDecodeError as error:
             scans.append(FileScan(relative, syntax_error=(1, 1, f"not UTF-8 text: {error.reason}")))
             continue
-        except OSError as error:
-            scans.append(FileScan(relative, syntax_error=(1, 1, f"cannot read: {error.strerror}")))
+        except Unsafe as error:
+            reason = str(error).split(": ", 1)[-1]
+            scans.append(FileScan(relative, syntax_error=(1, 1, reason)))
             continue
-        scan = scan_python(relative, text, vocabulary)
+        try:
+            scan = scan_python(relative, text, vocabulary)
+        except (RecursionError, MemoryError):
+            scans.append(FileScan(relative, syntax_error=(
+                1, 1, "too deeply nested (or too large) to scan")))
+            continue
         classes |= scan.classes
         if scan.syntax_error or scan.strings or scan.containers or scan.suppressions:
             scan.classes = set()
@@ -176,7 +211,12 @@ def _scan_sources(files: list[str], root: Path, workspace: Workspace,
 def _read_file_references(registry: Registry, root: Path, workspace: Workspace) -> None:
     for index, reference in enumerate(registry.references.files):
         where = ("references", "files", index)
-        path = root / reference.path
+        try:
+            path = inside(root, reference.path)
+        except Unsafe as error:
+            workspace.unsafe.append(Unscannable((*where, "path"), f"references.files: {error}",
+                                                reference.path))
+            continue
         try:
             document = load_file(path, reference.path)
         except UnreadableFile as error:

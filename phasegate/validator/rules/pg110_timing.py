@@ -1,34 +1,27 @@
-"""PG110 timing (warning): grace shorter than the canary interval, deadline not after grace,
-or a canary schedule that is not valid cron.
+"""PG110 timing (warning): grace shorter than the canary interval, or deadline not after grace.
+
+(A canary schedule that is not valid cron is a PG003 error.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from phasegate.registry.cron import CronError, longest_gap_minutes
+from phasegate.registry.cron import longest_gap_minutes
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule(
     "PG110", "timing", Severity.WARNING,
-    "Grace shorter than the canary interval, deadline not after grace, or a bad cron schedule.",
+    "Grace shorter than the canary interval, or deadline not after grace.",
 )
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    schedule = ctx.registry.canary.schedule
-    try:
-        interval: int | None = longest_gap_minutes(schedule)
-    except CronError as error:
-        interval = None
-        yield ctx.report(
-            RULE, ("canary", "schedule"),
-            f"canary schedule {schedule!r} is not valid cron: {error}", schedule,
-        )
+    interval = longest_gap_minutes(ctx.registry.canary.schedule)  # PG003 made sure it parses
     for t_name, transition in ctx.transitions():
         base = ("transitions", t_name)
-        if interval is not None and transition.grace_minutes < interval:
+        if transition.grace_minutes < interval:
             yield ctx.report(
                 RULE, (*base, "grace_minutes"),
                 f"transition {t_name} grace_minutes {transition.grace_minutes} is shorter than "

@@ -16,23 +16,24 @@ RULE = Rule("PG111", "input-cycle", Severity.ERROR, "Processors depend on each o
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     """Each cycle once, as found by depth-first search in registry order."""
     state: dict[str, int] = {}  # 1 on the stack, 2 done
-    stack: list[str] = []
     found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                found.append([*stack[stack.index(nxt):], nxt])
-            elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node)
+    for root in graph:  # an explicit stack: an input chain of any length, no recursion
+        if root in state:
+            continue
+        state[root] = 1
+        stack, edges = [root], [iter(graph.get(root, ()))]
+        while edges:
+            for nxt in edges[-1]:
+                if state.get(nxt) == 1:
+                    found.append([*stack[stack.index(nxt):], nxt])
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append(nxt)
+                    edges.append(iter(graph.get(nxt, ())))
+                    break
+            else:
+                state[stack.pop()] = 2
+                edges.pop()
     return found
 
 
