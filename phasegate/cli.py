@@ -166,19 +166,27 @@ exit codes:
             "Evaluate every transition for every run key from today - lookback_days through "
             "tomorrow (in the registry's timezone) and notify on incident changes: an alert "
             "when an incident opens, again after renotify_hours, and once when it resolves. "
-            "Uses GOOGLE_CLOUD_PROJECT (or --project) and FIRESTORE_EMULATOR_HOST as usual."),
+            "Uses GOOGLE_CLOUD_PROJECT (or --project) and FIRESTORE_EMULATOR_HOST as usual. "
+            "With --now the run is a replay and a dry run (nothing sent, no incident opened "
+            "or resolved, no heartbeat) unless --record is given."),
         epilog="""\
 exit codes:
   0  the run completed and nothing is alerting
   1  the run completed and at least one incident is open
   2  usage error or unreadable registry
-  3  the canary could not do its job (Firestore unreadable, a notification undeliverable)
+  3  the canary could not do its job (no credentials, Firestore unreadable, a notification
+     undeliverable, settings it cannot use); reported through every channel that works
 """, formatter_class=argparse.RawDescriptionHelpFormatter)
     _registry_options(run)
     run.add_argument("--once", action="store_true",
                      help="run once and exit (without it: run at the canary's schedule interval)")
     run.add_argument("--now", metavar="ISO-8601", type=_moment,
-                     help="evaluate as if at this moment (backtesting); default: the clock")
+                     help="evaluate as if at this moment (backtesting); a dry run unless "
+                          "--record is given; default: the clock")
+    run.add_argument("--record", action="store_true",
+                     help="with --now: send the alerts and record incidents and the heartbeat "
+                          "as of that moment (without it a replay never opens or resolves "
+                          "real incidents)")
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("--dry-run", action="store_true",
                      help="evaluate and print, but send and store nothing")
@@ -188,7 +196,8 @@ exit codes:
         "heartbeat", help="exit 1 when the canary's last run is older than --max-age",
         description="Read the pipeline's canary heartbeat (phasegate_canary/heartbeat__"
                     "<pipeline>): exit 0 when the last run is recent, 1 when it is older than "
-                    "--max-age or missing, 3 when Firestore cannot be read.")
+                    "--max-age or missing, 3 when Firestore cannot be read (no credentials, "
+                    "unreachable; reported through the canary's channels too).")
     _registry_options(heartbeat)
     heartbeat.add_argument("--max-age", type=_duration, default=_duration("45m"),
                            help="such as 45m, 2h (default 45m)")
@@ -199,7 +208,13 @@ exit codes:
     explain = commands.add_parser(
         "explain", help="what a transition's document says for a run key, and why",
         description="One screen: what the document holds, what is expected in that mode, "
-                    "what is missing and why, and what the canary would do.")
+                    "what is missing and why, and what the canary would do. Read only.",
+        epilog="""\
+exit codes:
+  0  explained
+  2  usage error or unreadable registry
+  3  Firestore cannot be read (no credentials, unreachable)
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_argument("transition")
     explain.add_argument("run_key", metavar="RUN_KEY")
     _registry_options(explain)
@@ -284,6 +299,17 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def _refuse_escape(path: Path, root: Path, shown: str) -> None:
+    """A registry inside the root must not be a symlink out of it (a pull request can commit
+    one); a registry named outside the root with --registry is the user's own choice."""
+    from phasegate.registry.confine import is_within
+
+    base = root.resolve()
+    if is_within(Path(os.path.abspath(path)), base) and not is_within(path.resolve(), base):
+        raise UsageError(f"{shown}: resolves outside the repository root through a symlink; "
+                         "not read")
+
+
 def _load(args: argparse.Namespace) -> Any:
     """The registry named by --registry/--root/PHASEGATE_REGISTRY, loaded (maybe invalid).
 
@@ -296,6 +322,7 @@ def _load(args: argparse.Namespace) -> Any:
     shown = _display(path, args.root)
     if not path.exists():
         raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
+    _refuse_escape(path, args.root, shown)
     try:
         return load_registry(path, shown)
     except UnreadableFile as error:
@@ -328,6 +355,7 @@ def _generate(args: argparse.Namespace) -> int:
     shown = _display(path, args.root)
     if not path.exists():
         raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
+    _refuse_escape(path, args.root, shown)
     return generate(path, args.root, check=args.check, out=sys.stdout, err=sys.stderr,
                     shown=shown)
 
@@ -351,7 +379,9 @@ def _deploy_plan(args: argparse.Namespace) -> int:
 def _deploy_build(args: argparse.Namespace) -> int:
     from phasegate.deploy.commands import build_command
 
-    return build_command(args.root, _registry_path(args), args.directory, err=sys.stderr)
+    path = _registry_path(args)
+    _refuse_escape(path, args.root, _display(path, args.root))
+    return build_command(args.root, path, args.directory, err=sys.stderr)
 
 
 def _canary_settings(args: argparse.Namespace) -> tuple[Registry, Settings]:
@@ -369,9 +399,10 @@ def _canary_settings(args: argparse.Namespace) -> tuple[Registry, Settings]:
 
 
 def _firestore(project: str | None) -> Any:
-    from google.cloud import firestore
+    """A Firestore client; FirestoreUnavailable (one line) when none can be made."""
+    from phasegate.canary.store import firestore_client
 
-    return firestore.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    return firestore_client(project)
 
 
 def _canary_run(args: argparse.Namespace) -> int:
@@ -379,46 +410,93 @@ def _canary_run(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from phasegate.canary.run import run_once
-    from phasegate.canary.store import CanaryStore
-    from phasegate.registry.cron import longest_gap_minutes
+    from phasegate.canary.run import EXIT_FAILED, RunResult, report_failure, run_once
+    from phasegate.canary.settings import interval_minutes
+    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
 
+    if args.record and args.now is None:
+        raise UsageError("--record only applies to a replay with --now (a run at the clock "
+                         "always records)")
+    if args.record and args.dry_run:
+        raise UsageError("--record and --dry-run contradict each other")
+    # DESIGN: a replay (--now) never opens or resolves real incidents unless asked to
+    dry_run = bool(args.dry_run or (args.now is not None and not args.record))
     registry, settings = _canary_settings(args)
-    store = CanaryStore(_firestore(args.project), pipeline=registry.pipeline)
-    while True:
-        now = args.now or dt.datetime.now(dt.UTC)
-        result = run_once(store, settings, now, dry_run=args.dry_run,
-                          stream=sys.stderr)
+
+    def show(result: RunResult) -> int:
         if args.format == "json":
             sys.stdout.write(json.dumps(result.as_json(), indent=2, default=str) + "\n")
         else:
             sys.stdout.write(result.as_text())
         sys.stdout.flush()
-        if args.once or args.now is not None:
-            return result.exit_code
-        time.sleep(60 * longest_gap_minutes(registry.canary.schedule))
+        if result.exit_code == EXIT_FAILED and result.errors:
+            more = len(result.errors) - 1
+            print(f"phasegate: error: {result.errors[0]}"
+                  + (f" (and {more} more)" if more else ""), file=sys.stderr)
+        return result.exit_code
+
+    try:
+        client = _firestore(args.project)
+    except FirestoreUnavailable as error:
+        return show(report_failure(settings, args.now or dt.datetime.now(dt.UTC),
+                                   f"the canary could not reach Firestore: {error}",
+                                   stream=sys.stderr, dry_run=dry_run))
+    store = CanaryStore(client, pipeline=registry.pipeline)
+    looping = not (args.once or args.now is not None)
+    while True:
+        now = args.now or dt.datetime.now(dt.UTC)
+        problems, interval = [], None
+        if looping:
+            try:
+                interval = interval_minutes(settings)
+            except ValueError as error:
+                problems.append(f"{error}: `canary run` without --once cannot keep a "
+                                "schedule, so this run is its last (run it from cron with "
+                                "--once, or fix the schedule)")
+        result = run_once(store, settings, now, dry_run=dry_run, stream=sys.stderr,
+                          problems=problems)
+        code = show(result)
+        if interval is None:
+            return code
+        time.sleep(60 * interval)
 
 
 def _canary_heartbeat(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from phasegate.canary.store import CanaryStore
+    from phasegate.canary.evaluate import as_time
+    from phasegate.canary.run import EXIT_FAILED, one_line, report_failure
+    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
 
     loaded = _load(args)
     if loaded.registry is None:
         raise UsageError(f"{loaded.path} has errors; run `phasegate validate`")
+    now = args.now or dt.datetime.now(dt.UTC)
     try:
         beat = CanaryStore(_firestore(args.project), timeout=15,
                            pipeline=loaded.registry.pipeline).read_heartbeat()
     except Exception as error:  # noqa: BLE001 - unreadable is its own exit code
-        print(f"phasegate: cannot read the canary heartbeat: {error}", file=sys.stderr)
-        return 3
-    now = args.now or dt.datetime.now(dt.UTC)
+        reason = str(error) if isinstance(error, FirestoreUnavailable) else one_line(error)
+        message = f"cannot read the canary heartbeat: {reason}"
+        try:  # the watchdog is blind: say so where the canary's alerts go
+            _, settings = _canary_settings(args)
+        except UsageError:
+            pass
+        else:
+            report_failure(settings, now, message, stream=sys.stderr)
+        print(f"phasegate: error: {message}", file=sys.stderr)
+        return EXIT_FAILED
     if beat is None:
         print("phasegate: the canary has never recorded a heartbeat", file=sys.stderr)
         return EXIT_FINDINGS
-    age = now - beat["at"]
-    print(f"last canary run {beat['at'].isoformat()} ({age} ago), outcome {beat['outcome']}")
+    at = as_time(beat.get("at"))
+    if at is None:
+        print("phasegate: the canary's heartbeat record is malformed (no time)",
+              file=sys.stderr)
+        return EXIT_FINDINGS
+    age = now - at
+    print(f"last canary run {at.isoformat()} ({age} ago), outcome "
+          f"{str(beat.get('outcome'))[:40]}")
     if age > args.max_age:
         print(f"phasegate: the canary's last run is older than {args.max_age}",
               file=sys.stderr)
@@ -430,7 +508,8 @@ def _explain(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from phasegate.canary.explain import explain
-    from phasegate.canary.store import CanaryStore
+    from phasegate.canary.run import EXIT_FAILED, one_line
+    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
 
     registry, settings = _canary_settings(args)
     try:
@@ -442,12 +521,15 @@ def _explain(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown transition {args.transition!r}; the registry has: "
                          f"{', '.join(sorted(transitions))}")
     now = args.now or dt.datetime.now(dt.UTC)
-    store = CanaryStore(_firestore(args.project), timeout=15, pipeline=registry.pipeline)
     try:
+        store = CanaryStore(_firestore(args.project), timeout=15, pipeline=registry.pipeline)
         text = explain(store, settings, args.transition, args.run_key, now)
+    except FirestoreUnavailable as error:
+        print(f"phasegate: error: cannot read Firestore: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as error:  # noqa: BLE001
-        print(f"phasegate: cannot read Firestore: {error}", file=sys.stderr)
-        return 3
+        print(f"phasegate: error: cannot read Firestore: {one_line(error)}", file=sys.stderr)
+        return EXIT_FAILED
     sys.stdout.write(text)
     return EXIT_CLEAN
 

@@ -38,6 +38,7 @@ from phasegate.registry.generate import (
     DO_NOT_EDIT,
     NO_INPUTS,
     Inputs,
+    printable,
     render_canary_monitoring,
     render_scheduler,
 )
@@ -73,7 +74,7 @@ def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
     unchecked = [step.description.splitlines()[0] for step in steps if not step.gcloud]
     lines = [
         "#!/usr/bin/env bash",
-        f"# Generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}.",
+        f"# Generated from {printable(source)} by phasegate {__version__}; {DO_NOT_EDIT}.",
         f"# Registry digest: {digest(registry)}",
         "#",
         f"# Deploys the phasegate functions of the {registry.pipeline!r} pipeline to Google Cloud.",

@@ -115,12 +115,23 @@ def _disabled_reason(registry: Registry, name: str) -> str | None:
     return describe_causes(causes) if causes else None
 
 
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\x0a``, ``\\u2028``).
+
+    A registry's file name lands in comments of generated Python and shell: a
+    newline in it must never start a line of code.
+    """
+    return "".join(ch if ch.isprintable() else (
+        f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}") for ch in text)
+
+
 def _header(source: str, registry_digest: str, comment: str) -> list[str]:
     """The first two lines of every text artifact: where from, which phasegate, which digest.
 
     PG201 reads them back to tell a hand edit from a registry change or an upgrade.
     """
-    return [f"{comment} Generated from {source} by phasegate {__version__}; {DO_NOT_EDIT}.",
+    return [f"{comment} Generated from {printable(source)} by phasegate {__version__}; "
+            f"{DO_NOT_EDIT}.",
             f"{comment} Registry digest: {registry_digest}"]
 
 
@@ -284,7 +295,8 @@ def render_all(registry: Registry, source: str, inputs: Inputs = NO_INPUTS,
     ``renderers`` maps each format to its renderer; formats other packages own
     (the deployment plan) are added by :mod:`phasegate.generation`.
     """
-    return [Artifact(target.path, renderers[target.format](registry, source, inputs))
+    shown = printable(source)
+    return [Artifact(target.path, renderers[target.format](registry, shown, inputs))
             for target in registry.generate]
 
 

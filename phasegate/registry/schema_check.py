@@ -52,7 +52,7 @@ def _type_check(types: list[str], is_date: bool) -> Check:
         return lambda v: any(_is_type(v, t, is_date) for t in types)
     python_types = _PYTHON_TYPES[types[0]]
     if types[0] == "number":  # JSON has no infinity or NaN; YAML's .inf and .nan are refused
-        return lambda v: (isinstance(v, python_types) and v.__class__ is not bool
+        return lambda v: (isinstance(v, int | float) and v.__class__ is not bool
                           and math.isfinite(v))
     if types[0] == "integer":
         return lambda v: isinstance(v, python_types) and v.__class__ is not bool

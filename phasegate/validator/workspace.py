@@ -77,7 +77,12 @@ def read_workspace(
     from phasegate.generation import GenerationError, render_for_root
 
     try:
+        _check_calendar(registry, root)
         artifacts = render_for_root(registry, registry_display, root)
+    except Unsafe as error:  # PG113: the calendar is never read; nothing can be compared
+        artifacts = []
+        workspace.unsafe.append(Unscannable(("canary", "calendar"), f"canary.calendar: {error}",
+                                            registry.canary.calendar or ""))
     except GenerationError as error:
         artifacts = []
         subject = registry.canary.calendar if error.where[0] == "canary" else "generate"
@@ -96,6 +101,15 @@ def read_workspace(
     _scan_sources(files, root, workspace, processes)
     _read_file_references(registry, root, workspace)
     return workspace
+
+
+def _check_calendar(registry: Registry, root: Path) -> None:
+    """Unsafe when ``canary.calendar`` leaves the root or exists as something not a file."""
+    if registry.canary.calendar is None:
+        return
+    target = inside(root, registry.canary.calendar)
+    if target.exists() and not target.is_file():
+        raise Unsafe(f"{registry.canary.calendar!r} is not a regular file")
 
 
 def _read_or_none(path: Path) -> str | None:
