@@ -67,3 +67,15 @@ def test_failing_example_fails_with_its_code(rule, tmp_path):
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
 def test_passing_example_is_clean(rule, tmp_path):
     assert _findings(_example(SECTIONS[rule.code][1], "Passing"), tmp_path) == []
+
+
+def test_docs_rules_is_generated_from_the_rule_modules():
+    from phasegate.validator.rules_doc import render
+
+    assert render() == DOC, "docs/rules.md is stale: run `python -m phasegate.validator.rules_doc`"
+
+
+def test_each_rule_documents_itself_with_both_examples():
+    for rule in ALL_RULES:
+        assert "\nFailing:\n" in f"\n{rule.doc}" and "\nPassing:\n" in rule.doc, rule.code
+        assert rule.summary.endswith("."), rule.code

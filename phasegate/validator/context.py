@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,6 +28,24 @@ class Rule:
     name: str
     severity: Severity
     summary: str
+    doc: str = ""  # the rule's documentation, with its failing and passing examples
+
+    @classmethod
+    def from_doc(cls, doc: str | None, severity: Severity) -> Rule:
+        """A rule from its module docstring, which *is* its documentation (as in yamllint).
+
+        The first paragraph is ``CODE name[ (warning)]: summary``; the rest is
+        the prose and the examples docs/rules.md shows.
+        """
+        assert doc, "a rule module documents itself"
+        head, _, body = doc.strip().partition("\n\n")
+        match = re.fullmatch(r"(PG\d{3}) ([a-z-]+)( \(warning\))?: (.+)", " ".join(head.split()),
+                             re.S)
+        assert match, f"a rule docstring starts 'PGnnn name: summary', not {head[:60]!r}"
+        assert bool(match.group(3)) == (severity is Severity.WARNING), match.group(1)
+        summary = match.group(4)
+        return cls(match.group(1), match.group(2), severity,
+                   summary[0].upper() + summary[1:], body.strip())
 
 
 @dataclass(frozen=True)

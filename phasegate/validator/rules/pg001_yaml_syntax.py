@@ -1,7 +1,29 @@
-"""PG001 yaml-syntax: the file does not parse.
+"""PG001 yaml-syntax: The file does not parse as YAML.
 
-Also raised for text that is not UTF-8, for more than one YAML document, and
-for input refused as absurd (an alias bomb, a recursive alias).
+The file does not parse as YAML: a bad indent, an unclosed bracket, a tab,
+more than one document, bytes that are not UTF-8, or input refused as absurd
+(an alias bomb that expands past a million values, a recursive alias).
+Nothing else is checked until it parses.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_box_scores: {phase: 2, inputs: [box_scores
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_box_scores: {phase: 2}
+```
 """
 
 from __future__ import annotations
@@ -12,7 +34,7 @@ from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 from phasegate.validator.rules._loading import loading_findings
 
-RULE = Rule("PG001", "yaml-syntax", Severity.ERROR, "The file does not parse as YAML.")
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

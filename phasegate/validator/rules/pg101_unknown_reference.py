@@ -1,7 +1,40 @@
-"""PG101 unknown-reference: a name used in inputs/expects/required/modes is not defined.
+"""PG101 unknown-reference: A name used in inputs, expects, required or modes is not defined.
 
-A misspelt name in ``expects`` makes a transition wait for a processor that
-will never report; the message suggests the closest defined name.
+A name used in `inputs`, `expects`, `required` or a mode is not defined. The
+message suggests the closest defined name, and says so when the name is an
+alias (use the canonical name) or a scraper (transitions wait for processors).
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_box_scores: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_box_score]
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_box_scores: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_box_scores]
+```
 """
 
 from __future__ import annotations
@@ -12,10 +45,7 @@ from phasegate.registry.semantics import alias_map
 from phasegate.validator.context import Rule, RuleContext, did_you_mean
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG101", "unknown-reference", Severity.ERROR,
-    "A name used in inputs, expects, required or modes is not defined.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

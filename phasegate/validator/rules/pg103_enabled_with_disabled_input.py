@@ -1,7 +1,37 @@
-"""PG103 enabled-with-disabled-input: an enabled processor needs a disabled scraper or processor.
+"""PG103 enabled-with-disabled-input: An enabled processor needs a disabled scraper or processor.
 
-Its own flag says enabled, but it can never run; make that explicit with
-``enabled: false`` and a ``disabled_reason``, or re-enable the input.
+A processor's own flag says enabled, but one of its inputs is not, so it can
+never run. Say so with `enabled: false` and a reason, or re-enable the input.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+scrapers:
+  bdl_box_scores: {enabled: false, disabled_reason: API retired}
+processors:
+  p2_gamebook: {phase: 2}
+  p2_bdl_box_scores: {phase: 2, inputs: [bdl_box_scores]}
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+scrapers:
+  bdl_box_scores: {enabled: false, disabled_reason: API retired}
+processors:
+  p2_gamebook: {phase: 2}
+  p2_bdl_box_scores:
+    phase: 2
+    inputs: [bdl_box_scores]
+    enabled: false
+    disabled_reason: input scraper retired
+```
 """
 
 from __future__ import annotations
@@ -12,10 +42,7 @@ from phasegate.registry.semantics import describe_causes, disabled_causes
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG103", "enabled-with-disabled-input", Severity.ERROR,
-    "An enabled processor needs a disabled scraper or processor.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,7 +1,30 @@
-"""PG104 alias-conflict: an alias claimed twice, or equal to another processor's name.
+"""PG104 alias-conflict: An alias is claimed twice, or equals another processor's name.
 
-A reported name must resolve to exactly one processor, or completions are
-counted for the wrong one.
+An alias is claimed by two processors (or twice by one), or equals another
+processor's name. A reported name must resolve to exactly one processor, or
+completions count for the wrong one.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_odds_game_lines: {phase: 2, aliases: [OddsProcessor]}
+  p2_odds_player_props: {phase: 2, aliases: [OddsProcessor]}
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_odds_game_lines: {phase: 2, aliases: [OddsGameLinesProcessor]}
+  p2_odds_player_props: {phase: 2, aliases: [OddsApiPropsProcessor]}
+```
 """
 
 from __future__ import annotations
@@ -11,10 +34,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG104", "alias-conflict", Severity.ERROR,
-    "An alias is claimed twice, or equals another processor's name.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,7 +1,43 @@
-"""PG105 not-per-run-key: a transition expects a processor that never reports per run key.
+"""PG105 not-per-run-key: A transition expects a processor that never reports per run key.
 
-Season-level processors (schedule, rosters) report once a season, not per
-game date; expecting them per date means waiting forever.
+A transition explicitly expects a processor with `per_run_key: false`: a
+season-level processor (schedule, rosters) that reports once a season, never
+per game date, so the transition waits forever. `expects: all` leaves them
+out on its own.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_schedule: {phase: 2, per_run_key: false}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_gamebook, p2_schedule]
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_schedule: {phase: 2, per_run_key: false}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: all
+```
 """
 
 from __future__ import annotations
@@ -11,10 +47,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG105", "not-per-run-key", Severity.ERROR,
-    "A transition expects a processor that never reports per run key.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

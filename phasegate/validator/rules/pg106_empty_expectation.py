@@ -1,7 +1,41 @@
-"""PG106 empty-expectation: a transition or mode expects nothing.
+"""PG106 empty-expectation: A transition or mode expects nothing.
 
-An empty expected set is complete at once; the transition would trigger on
-the first message (or never be checked at all).
+A transition or one of its modes expects nothing: an empty list, or `all`
+when the phase has no enabled per-run-key processor. An empty set is
+complete at once, so it would trigger on any message.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_schedule: {phase: 2, per_run_key: false}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: all
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_schedule: {phase: 2, per_run_key: false}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: all
+```
 """
 
 from __future__ import annotations
@@ -12,7 +46,7 @@ from phasegate.registry.semantics import expected_set
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule("PG106", "empty-expectation", Severity.ERROR, "A transition or mode expects nothing.")
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,5 +1,42 @@
-"""PG107 phase-mismatch: an expected processor from another phase, or to_phase not after
+"""PG107 phase-mismatch: An expected processor belongs to another phase, or to_phase is not after
 from_phase.
+
+A transition names a processor of another phase than its `from_phase`, or
+its `to_phase` is not after its `from_phase`.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  player_game_summary: {phase: 3, inputs: [p2_gamebook]}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_gamebook, player_game_summary]
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  player_game_summary: {phase: 3, inputs: [p2_gamebook]}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_gamebook]
+```
 """
 
 from __future__ import annotations
@@ -9,10 +46,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG107", "phase-mismatch", Severity.ERROR,
-    "An expected processor belongs to another phase, or to_phase is not after from_phase.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,9 +1,44 @@
 """PG108 required-not-expected: required (or a mode set) is not a subset of the expected set.
 
-``required`` says which processors a deadline-partial trigger cannot do
-without; a required processor that is not expected is never waited for. A
-mode's expected set must be part of the transition's, and its required set
-part of the mode's.
+`required` lists a processor the transition does not expect (so it is never
+waited for), a mode expects a processor outside the transition's expected
+set, or a mode's `required` is not part of the mode's expected set.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_gamebook]
+    required: [p2_boxscores]
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    expects: [p2_gamebook, p2_boxscores]
+    required: [p2_boxscores]
+```
 """
 
 from __future__ import annotations
@@ -14,10 +49,7 @@ from phasegate.registry.semantics import expected_set
 from phasegate.validator.context import NameUse, Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG108", "required-not-expected", Severity.ERROR,
-    "required (or a mode set) is not a subset of the expected set.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def _reported_elsewhere(ctx: RuleContext, use: NameUse) -> bool:

@@ -1,8 +1,32 @@
-"""PG109 disabled-without-reason (warning): a disabled scraper or processor has no
-disabled_reason.
+"""PG109 disabled-without-reason (warning): A disabled scraper or processor has no disabled_reason.
 
-Months later nobody knows whether it may be re-enabled; alerts and validator
-messages quote the reason.
+A disabled scraper or processor has no `disabled_reason`. Months
+later nobody knows whether it may come back; alerts and validator messages
+quote the reason.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+scrapers:
+  bdl_box_scores: {enabled: false}
+processors:
+  p2_gamebook: {phase: 2}
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+scrapers:
+  bdl_box_scores: {enabled: false, disabled_reason: API retired, disabled_on: 2026-02-07}
+processors:
+  p2_gamebook: {phase: 2}
+```
 """
 
 from __future__ import annotations
@@ -12,10 +36,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG109", "disabled-without-reason", Severity.WARNING,
-    "A disabled scraper or processor has no disabled_reason.",
-)
+RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

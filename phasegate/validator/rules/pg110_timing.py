@@ -1,6 +1,44 @@
-"""PG110 timing (warning): grace shorter than the canary interval, or deadline not after grace.
+"""PG110 timing (warning): Grace shorter than the canary interval, or deadline not after grace.
 
-(A canary schedule that is not valid cron is a PG003 error.)
+A transition's `grace_minutes` is shorter than the longest gap
+between two canary runs (so STUCK is seen late), or its `deadline_minutes`
+is not after its `grace_minutes`.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    grace_minutes: 10
+canary:
+  schedule: "*/15 * * * *"
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+transitions:
+  phase2_to_phase3:
+    from_phase: 2
+    to_phase: 3
+    collection: phase2_completion
+    grace_minutes: 30
+canary:
+  schedule: "*/15 * * * *"
+```
 """
 
 from __future__ import annotations
@@ -11,10 +49,7 @@ from phasegate.registry.cron import longest_gap_minutes
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG110", "timing", Severity.WARNING,
-    "Grace shorter than the canary interval, or deadline not after grace.",
-)
+RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,6 +1,28 @@
-"""PG111 input-cycle: processors depend on each other in a cycle.
+"""PG111 input-cycle: Processors depend on each other in a cycle.
 
-None of them can ever run first.
+Processors depend on each other in a cycle, so none of them can run first.
+
+Failing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p3_summary: {phase: 3, inputs: [p3_context]}
+  p3_context: {phase: 3, inputs: [p3_summary]}
+```
+
+Passing:
+
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p3_summary: {phase: 3}
+  p3_context: {phase: 3, inputs: [p3_summary]}
+```
 """
 
 from __future__ import annotations
@@ -10,7 +32,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule("PG111", "input-cycle", Severity.ERROR, "Processors depend on each other in a cycle.")
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:

@@ -1,28 +1,37 @@
-"""PG113 unsafe-path: a path in the registry is absolute, leaves the root, or is not a file.
+"""PG113 unsafe-path: A path in the registry is absolute, leaves the root (also through a symlink),
+or is not a regular file.
 
-The validator runs on pull requests: a registry is untrusted input. Every
-path it names (``generate``, ``references.code``, ``references.files``,
-``canary.calendar``) is relative to the repository root and stays inside it
-after symlinks are resolved; ``.git`` is never read or written. A referenced
-file or calendar must be a regular file (directories in ``references.code``
-are fine; what they hold must be regular files). A path that breaks this is
-never read or written, and no suppression can silence it.
+A path in the registry (`generate`, `references.code`, `references.files`,
+`canary.calendar`) is absolute, leaves the repository root (with `..` or
+through a symlink), points into `.git`, or names something that is not a
+regular file (a FIFO, a device, a directory where a file is needed). The
+validator runs on pull requests, so a registry is untrusted input: such a
+path is never read or written, and no suppression can silence the finding.
 
-Failing::
+Failing:
 
-    generate:
-      - {path: /proc/self/environ, format: json}
-    references:
-      files:
-        - {path: ../outside/creds.json, select: "auths.*.auth", kind: processor}
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+generate:
+  - {path: /proc/self/environ, format: json}
+references:
+  files:
+    - {path: ../outside/creds.json, select: "auths.*.auth", kind: processor}
+```
 
-Passing::
+Passing:
 
-    generate:
-      - {path: canary/expected.json, format: json}
-    references:
-      files:
-        - {path: config/workflows.yaml, select: "scrapers.*.processor_name", kind: processor}
+```yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+```
 """
 
 from __future__ import annotations
@@ -33,11 +42,7 @@ from phasegate.registry.confine import lexical_problem
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG113", "unsafe-path", Severity.ERROR,
-    "A path in the registry is absolute, leaves the root (also through a symlink), or is not "
-    "a regular file.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def declared_paths(ctx: RuleContext) -> Iterator[tuple[tuple[Hashable, ...], str, str]]:

@@ -1,8 +1,42 @@
-"""PG201 stale-generated: a generated artifact is missing, hand-edited, or differs from the
+"""PG201 stale-generated: A generated artifact is missing, hand-edited, or differs from the
 registry.
 
-The runtime reads only its generated files; if they lag the registry, the
-orchestrator waits for the wrong processors. ``phasegate generate`` fixes it.
+A generated artifact listed under `generate:` is missing, was edited by hand
+(its digest matches the registry but its content does not), or was generated
+from another registry (its digest differs). The runtime reads only these
+files, so if they lag the registry the orchestrator waits for the wrong
+processors. The finding points at the artifact's first differing line;
+`phasegate generate` fixes it and `phasegate generate --check` shows the diff.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+generate:
+  - {path: orchestrator/expected_processors.py, format: python}
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+generate:
+  - {path: orchestrator/expected_processors.py, format: python}
+```
+
+```console
+$ phasegate generate
+```
 """
 
 from __future__ import annotations
@@ -14,10 +48,7 @@ from phasegate.registry.generate import recorded_version, same_content
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG201", "stale-generated", Severity.ERROR,
-    "A generated artifact is missing, hand-edited, or differs from the registry.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 _DIGEST = re.compile(r"(?:Registry digest: |registry_digest\W+|registry digest )([0-9a-f]{12,64})")
 
 

@@ -1,8 +1,51 @@
-"""PG202 hard-coded-list: source code holds a literal list/set/tuple/dict of 2+ registry
+"""PG202 hard-coded-list: Source code holds a literal list, set, tuple or dict of 2+ registry
 processor names.
 
-A hand-kept copy of the expected set drifts (the pipeline had 20+ of them);
-import the generated module's sets instead.
+Source code holds a literal list, set, tuple or dict (keys) with two or more
+registry processor names (canonical names or aliases). Such copies of the
+expected set drift: the pipeline this was designed from had them in 20+
+files. Read the sets from the generated module instead. Generated files are
+not scanned.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/check.py
+EXPECTED = ["p2_gamebook", "p2_boxscores"]
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/check.py
+from orchestrator.expected_processors import TRANSITIONS
+
+EXPECTED = TRANSITIONS["phase2_to_phase3"]["expected"]
+```
 """
 
 from __future__ import annotations
@@ -12,10 +55,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG202", "hard-coded-list", Severity.ERROR,
-    "Source code holds a literal list, set, tuple or dict of 2+ registry processor names.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

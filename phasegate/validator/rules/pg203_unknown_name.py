@@ -1,9 +1,53 @@
-"""PG203 unknown-name: a name at a declared reference (code or file) is not in the registry.
+"""PG203 unknown-name: A name at a declared reference (code or file) is not in the registry.
 
-In code, string literals shaped like registry names (the registry's own
-prefixes such as ``p2_``, or its alias suffixes such as ``Processor``) are
-checked; in referenced files, every value at the ``select`` path. The message
-suggests the closest registry name.
+A name at a declared reference is not in the registry, with the closest
+registry name. In Python sources, string literals shaped like registry names
+are checked: those with the registry's phase prefixes (such as `p2_`) and
+CamelCase names ending in a suffix its aliases share (such as `Processor`).
+In `references.files`, every value at the `select` path (`*` matches every
+key or item) must be a name of the declared `kind`.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+references:
+  files:
+    - {path: config/workflows.yaml, select: "scrapers.*.processor_name", kind: processor}
+```
+
+```yaml
+# file: config/workflows.yaml
+scrapers:
+  gamebook_pdf:
+    processor_name: p2_gamebok
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+references:
+  files:
+    - {path: config/workflows.yaml, select: "scrapers.*.processor_name", kind: processor}
+```
+
+```yaml
+# file: config/workflows.yaml
+scrapers:
+  gamebook_pdf:
+    processor_name: p2_gamebook
+```
 """
 
 from __future__ import annotations
@@ -13,10 +57,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext, Suggester
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG203", "unknown-name", Severity.ERROR,
-    "A name at a declared reference (code or file) is not in the registry.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

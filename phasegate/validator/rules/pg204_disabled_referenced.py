@@ -1,8 +1,48 @@
-"""PG204 disabled-referenced: a declared reference names a disabled scraper or processor.
+"""PG204 disabled-referenced: A declared reference names a disabled scraper or processor.
 
-Code or configuration still relies on something the registry says is off:
-a workflow still scheduling a retired scraper's processor, a monitor still
-waiting for it.
+A declared reference (a string literal in scanned code, or a value in a
+referenced file) names a disabled scraper or processor, or an alias of a
+disabled processor. The message quotes why it is disabled.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_bdl_box_scores: {phase: 2, enabled: false, disabled_reason: API retired}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/backfill.py
+def backfill(run) -> None:
+    run("p2_bdl_box_scores")
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_bdl_box_scores: {phase: 2, enabled: false, disabled_reason: API retired}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/backfill.py
+def backfill(run) -> None:
+    run("p2_gamebook")
+```
 """
 
 from __future__ import annotations
@@ -12,10 +52,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG204", "disabled-referenced", Severity.ERROR,
-    "A declared reference names a disabled scraper or processor.",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,10 +1,60 @@
-"""PG205 alias-without-class (warning): a class-like alias matches no class defined in the
-scanned code.
+"""PG205 alias-without-class (warning): A class-like alias matches no class defined in the scanned
+code.
 
-A misspelt alias (``NbacGambookProcessor``) means that processor's reports
-are never counted. Checked only when the scanned code defines at least one
-class that some alias names, that is when the processors' code is in scope,
-and only for enabled processors (a disabled one's class may rightly be gone).
+A CamelCase alias of an enabled processor matches no class
+defined anywhere in the scanned code, with the closest class name. A
+misspelt alias (`NbacGambookProcessor`) meant one processor's completions
+went uncounted for 13 days. Checked only when the scanned code defines at
+least one class that some alias names, that is when the processors' own
+code is in scope.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2, aliases: [NbacGambookProcessor]}
+  p2_boxscores: {phase: 2, aliases: [NbacPlayerBoxscoreProcessor]}
+references:
+  code: [processors]
+```
+
+```python
+# file: processors/nbac.py
+class NbacGamebookProcessor:
+    pass
+
+
+class NbacPlayerBoxscoreProcessor:
+    pass
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2, aliases: [NbacGamebookProcessor]}
+  p2_boxscores: {phase: 2, aliases: [NbacPlayerBoxscoreProcessor]}
+references:
+  code: [processors]
+```
+
+```python
+# file: processors/nbac.py
+class NbacGamebookProcessor:
+    pass
+
+
+class NbacPlayerBoxscoreProcessor:
+    pass
+```
 """
 
 from __future__ import annotations
@@ -14,10 +64,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext, Suggester
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG205", "alias-without-class", Severity.WARNING,
-    "A class-like alias matches no class defined in the scanned code.",
-)
+RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

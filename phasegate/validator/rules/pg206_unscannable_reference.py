@@ -1,9 +1,43 @@
-"""PG206 unscannable-reference: a declared reference could not be checked.
+'''PG206 unscannable-reference: A declared reference could not be checked (missing path, syntax
+error, no match).
 
-A ``references.code`` path that does not exist, a Python file that does not
-parse, a referenced file that cannot be read, or a ``select`` path that
-matches nothing. Checks that cannot run must not pass silently.
-"""
+A declared reference could not be checked: a `references.code` path that
+does not exist, a Python file that does not parse (the rest of the scan
+continues), a referenced file that cannot be read or parsed, or a `select`
+path that matches nothing (the file's layout changed). A check that cannot
+run must not pass silently.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/__init__.py
+"""Monitoring scripts."""
+```
+'''
 
 from __future__ import annotations
 
@@ -12,10 +46,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG206", "unscannable-reference", Severity.ERROR,
-    "A declared reference could not be checked (missing path, syntax error, no match).",
-)
+RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -1,8 +1,45 @@
-"""PG207 unused-suppression (warning): an inline suppression without a reason, or one that
-suppresses nothing.
+"""PG207 unused-suppression (warning): An inline suppression has no reason, or suppresses nothing.
 
-``# phasegate: ignore[PG202] reason`` silences one rule on one line; it needs
-a reason, and it should go when the finding goes.
+An inline suppression has no reason (so it suppresses
+nothing), or matches no finding on its line.
+
+Failing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/check.py
+NAMES = ["p2_gamebook"]  # phasegate: ignore[PG202] one name is not a list copy
+```
+
+Passing:
+
+```yaml
+# file: registry/processors.yaml
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_gamebook: {phase: 2}
+  p2_boxscores: {phase: 2}
+references:
+  code: [monitoring]
+```
+
+```python
+# file: monitoring/check.py
+LEGACY = ["p2_gamebook", "p2_boxscores"]  # phasegate: ignore[PG202] frozen dashboard, removed in Q3
+```
 """
 
 from __future__ import annotations
@@ -12,10 +49,7 @@ from collections.abc import Iterator
 from phasegate.validator.context import Rule, RuleContext
 from phasegate.validator.findings import Finding, Severity
 
-RULE = Rule(
-    "PG207", "unused-suppression", Severity.WARNING,
-    "An inline suppression has no reason, or suppresses nothing.",
-)
+RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
