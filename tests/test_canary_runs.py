@@ -173,7 +173,7 @@ def test_command_line_run_json_and_heartbeat(project_id, emulators):
         assert dry.returncode == 1, dry.stderr
         assert slack.received == []
         result = run_phasegate("canary", "run", "--once", "--now", "2026-02-10T07:00:00+00:00",
-                               "--format", "json", env=env)
+                               "--format", "json", "--record", env=env)
         assert result.returncode == 1, result.stderr
         document = json.loads(result.stdout)
         late = [c for c in document["checks"] if c["state"] == "LATE"]

@@ -3,7 +3,10 @@
 States (DESIGN.md): NO_DATA, MISSING_RUN, WAITING, LATE, STUCK, TRIGGERED for
 the transition itself, and UNKNOWN_NAMES and STALE_REGISTRY as warnings that
 can hold at the same time. Old documents are understood: ISO-string
-timestamps, and raw class names as keys (aliases resolve them).
+timestamps, and raw class names as keys (aliases resolve them). A document
+that cannot be interpreted (a field of an unexpected type) is UNREADABLE, an
+alerting state naming what is malformed; it never stops the evaluation of
+any other run key, and it never counts as history for them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,46 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from phasegate.runtime import COMPLETING, processor_status, select_mode
+
+MAX_NAME_CHARS = 80  # a name from a document, as shown in a detail
+MAX_NAMES_SHOWN = 10  # names listed in one detail; the rest are counted
+TIME_FIELDS = frozenset({"_first_completion_at", "_last_completion_at", "_triggered_at",
+                         "_trigger_error_at"})
+FLAG_FIELDS = frozenset({"_triggered", "_trigger_pending"})
+TEXT_FIELDS = frozenset({"_trigger_reason", "_mode", "_registry_digest", "_transition_digest",
+                         "_trigger_id", "_trigger_error"})
+COUNT_FIELDS = frozenset({"_unknown_count", "_mirror_failures"})
+
+
+def short(text: Any, limit: int = MAX_NAME_CHARS) -> str:
+    """At most ``limit`` characters of ``text``, on one line."""
+    value = printable(str(text))
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Control and format characters (newlines, terminal escapes) shown escaped, never obeyed."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
+def names_text(names: list[str]) -> str:
+    """Names from a document for a detail: each shortened, at most MAX_NAMES_SHOWN of them."""
+    shown = ", ".join(short(name) for name in names[:MAX_NAMES_SHOWN])
+    rest = len(names) - MAX_NAMES_SHOWN
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def kind_of(value: Any) -> str:
+    """What a value is, for a message: its type and a short look at it."""
+    name = type(value).__name__
+    if isinstance(value, str | bytes | list | tuple | dict | Mapping):
+        if isinstance(value, str) and len(value) <= 40:
+            return f"a {name} ({short(repr(value), 42)})"
+        return f"a {name} of length {len(value)}"
+    return f"a {name} ({short(repr(value), 40)})"
 
 
 @dataclass(frozen=True)
@@ -106,6 +149,78 @@ def completions(document: Mapping[str, Any], aliases: Mapping[str, str],
     return found
 
 
+def document_problem(document: Any, aliases: Mapping[str, str]) -> str | None:
+    """What makes a document uninterpretable, naming the fields, or None when it can be read.
+
+    Only what the canary reads is checked: metadata fields it knows, and the
+    entries of processors the registry knows. Unknown names are never read
+    (they are UNKNOWN_NAMES), whatever they hold.
+    """
+    if not isinstance(document, Mapping):
+        return f"the document is {kind_of(document)}, not a map"
+    problems = []
+    for key, value in document.items():
+        if not isinstance(key, str):
+            problems.append(f"a field is named by {kind_of(key)}")
+            continue
+        if key.startswith("_"):
+            problem = _metadata_problem(key, value)
+        elif key in aliases:
+            problem = _entry_problem(value)
+        else:
+            problem = None
+        if problem:
+            problems.append(f"{short(key)!r} {problem}")
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, dt.datetime) or (isinstance(value, str) and as_time(value)
+                                               is not None)
+
+
+def _metadata_problem(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if key in TIME_FIELDS and not _is_time(value):
+        return f"is {kind_of(value)}, not a time"
+    if key in FLAG_FIELDS and not isinstance(value, bool):
+        return f"is {kind_of(value)}, not true or false"
+    if key in TEXT_FIELDS and not isinstance(value, str):
+        return f"is {kind_of(value)}, not text"
+    if key in COUNT_FIELDS and (isinstance(value, bool) or not isinstance(value, int)
+                                or value < 0):
+        return f"is {kind_of(value)}, not a count"
+    if key == "_unknown" and not (isinstance(value, Mapping)
+                                  and all(isinstance(name, str) for name in value)):
+        return f"is {kind_of(value)}, not a map of names"
+    if key == "_expected" and not (isinstance(value, list | tuple)
+                                   and all(isinstance(name, str) for name in value)):
+        return f"is {kind_of(value)}, not a list of names"
+    return None
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """A processor entry: a map, or (older documents) a flag, a timestamp or an ISO string."""
+    if entry is None or isinstance(entry, bool | dt.datetime):
+        return None
+    if isinstance(entry, str):
+        return None if as_time(entry) is not None else (
+            f"is {kind_of(entry)}, neither a processor entry (a map) nor a time")
+    if not isinstance(entry, Mapping):
+        return f"is {kind_of(entry)}, not a processor entry (a map)"
+    status = entry.get("status")
+    if status is not None and not isinstance(status, str):
+        return f"has a status that is {kind_of(status)}, not text"
+    completed = entry.get("completed_at")
+    if completed not in (None, "") and not _is_time(completed):
+        return f"has a completed_at that is {kind_of(completed)}, not a time"
+    return None
+
+
 def unknown_names(document: Mapping[str, Any], aliases: Mapping[str, str]) -> list[str]:
     names = set((document.get("_unknown") or {}).keys())
     names |= {k for k in document if not k.startswith("_") and k not in aliases}
@@ -135,25 +250,46 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
     if document is None:
         return [_no_document(base, day, now, settings, quiet)]
     aliases = settings.expectations["aliases"]
+    problem = document_problem(document, aliases)
+    if problem is None:
+        # a malformed document elsewhere is no evidence about this one
+        usable = {key: (d if d is not None and document_problem(d, aliases) is None else None)
+                  for key, d in (history or {}).items()}
+        try:
+            return _document_checks(base, spec, document, now, settings, usable, expected,
+                                    quiet)
+        except Exception as error:  # noqa: BLE001 - one document never breaks a run
+            problem = f"interpreting it failed ({type(error).__name__})"
+    return [Check(**base, state="UNREADABLE", alerting=True,
+                  detail=f"the document {short(spec['collection'])}/{run_key} cannot be "
+                         f"interpreted: {problem}; fix or delete it (its other checks wait "
+                         "until it can be read; every other run key is still checked)")]
+
+
+def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
+                     document: Mapping[str, Any], now: dt.datetime, settings: Settings,
+                     history: Mapping[str, Mapping[str, Any] | None],
+                     expected: frozenset[str], quiet: str | None) -> list[Check]:
+    aliases = settings.expectations["aliases"]
     done = completions(document, aliases)
     completed = tuple(sorted(set(done) & expected))
     missing_names = sorted(expected - set(done))
     missing = tuple(Missing(name, processor_status(name, settings.expectations["processors"]),
-                            _last_reported(name, history or {}, aliases))
+                            _last_reported(name, history, aliases))
                     for name in missing_names)
     checks = [_transition_state(base, spec, document, done, completed, missing, now, quiet,
-                                history or {}, aliases)]
+                                history, aliases)]
     unknown = unknown_names(document, aliases)
     if unknown:
         checks.append(Check(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
-                            detail=f"names the registry does not know: {', '.join(unknown)}; "
+                            detail=f"names the registry does not know: {names_text(unknown)}; "
                                    "they are never counted (a misspelt alias?)"))
     stale = stale_digest(document, spec)
     if stale:
         checks.append(Check(**base, state="STALE_REGISTRY", completed=completed, alerting=True,
                             detail=f"not fired yet, and written by an orchestrator whose "
                                    f"expectations for this transition differ from the registry's "
-                                   f"(transition digest {stale[:12]}, current "
+                                   f"(transition digest {short(stale[:12])}, current "
                                    f"{str(spec['digest'])[:12]}); redeploy the orchestrator"))
     return checks
 
@@ -198,7 +334,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
     common: dict[str, Any] = {**base, "completed": completed, "missing": missing}
     if document.get("_triggered"):
         reason = document.get("_trigger_reason") or "all_complete"
-        detail = f"triggered ({reason})"
+        detail = f"triggered ({short(reason)})"
         if reason == "deadline_partial":
             detail += "; warning: it fired without every expected processor"
         return Check(**common, state="TRIGGERED", detail=detail)

@@ -1,12 +1,33 @@
-"""``phasegate explain``: one screen on a transition and run key, from what Firestore holds."""
+"""``phasegate explain``: one screen on a transition and run key, from what Firestore holds.
+
+Whatever the document holds, it is explained, never a crash: a malformed
+document is shown as it is, with what makes it UNREADABLE; every text from it
+is shortened and its control characters escaped.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from phasegate.canary.evaluate import Settings, as_time, completions, evaluate, run_keys
+from phasegate.canary.evaluate import (
+    Settings,
+    as_time,
+    completions,
+    document_problem,
+    evaluate,
+    names_text,
+    printable,
+    run_keys,
+    short,
+)
 from phasegate.canary.incidents import incident_id
+
+MAX_ENTRIES_SHOWN = 60
+METADATA = ("_first_completion_at", "_last_completion_at", "_mode", "_triggered",
+            "_triggered_at", "_trigger_reason", "_trigger_pending", "_trigger_error",
+            "_registry_digest", "_transition_digest")
 
 
 def explain(store: Any, settings: Settings, transition: str, run_key: str,
@@ -29,23 +50,7 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
     if document is None:
         lines.append("document: none")
     else:
-        lines.append("document holds:")
-        done = completions(document, settings.expectations["aliases"])
-        for key in sorted(k for k in document if not k.startswith("_")):
-            entry = document[key]
-            status = entry.get("status") if isinstance(entry, dict) else entry
-            when = as_time(entry.get("completed_at")) if isinstance(entry, dict) else None
-            canonical = settings.expectations["aliases"].get(key)
-            name = key if canonical in (key, None) else f"{key} -> {canonical}"
-            counted = "counted" if canonical in done else "not counted"
-            lines.append(f"  {name}: {status}, {when.isoformat() if when else '-'} ({counted})")
-        for key in ("_first_completion_at", "_last_completion_at", "_mode", "_triggered",
-                    "_triggered_at", "_trigger_reason", "_trigger_pending", "_trigger_error",
-                    "_registry_digest"):
-            if key in document:
-                lines.append(f"  {key}: {document[key]}")
-        if document.get("_unknown"):
-            lines.append(f"  _unknown: {', '.join(sorted(document['_unknown']))}")
+        lines += _document_lines(document, settings.expectations["aliases"])
     lines.append("")
     if main.missing:
         lines.append("missing:")
@@ -57,14 +62,53 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
     for check in checks:
         open_incident = incidents.get(check.dedup_key)
         if check.alerting:
-            action = ("incident open since "
-                      f"{open_incident[0].get('opened_at')}; renotify after renotify_hours"
-                      if open_incident else "open an incident and alert")
+            opened = open_incident[0].get("opened_at") if open_incident and isinstance(
+                open_incident[0], Mapping) else None
+            action = (f"incident open since {short(opened, 40)}; renotify after "
+                      "renotify_hours" if open_incident else "open an incident and alert")
         else:
             action = "no alert"
         lines.append(f"  {check.state}: {check.detail} -> {action}")
     stale = [k for k in incidents if k.startswith(f"{transition}/{run_key}/") and
              k not in {c.dedup_key for c in checks}]
     for key in stale:
-        lines.append(f"  incident {incident_id(key)} would resolve")
-    return "\n".join(lines) + "\n"
+        if main.state == "UNREADABLE":
+            lines.append(f"  incident {incident_id(key)} stays as it is until the document "
+                         "can be read")
+        else:
+            lines.append(f"  incident {incident_id(key)} would resolve")
+    return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _document_lines(document: Any, aliases: Mapping[str, str]) -> list[str]:
+    if not isinstance(document, Mapping):
+        return [f"document: {short(repr(document), 200)}"]
+    problem = document_problem(document, aliases)
+    done = completions(document, aliases) if problem is None else {}
+    lines = ["document holds:"]
+    names = sorted(k for k in document if isinstance(k, str) and not k.startswith("_"))
+    for key in names[:MAX_ENTRIES_SHOWN]:
+        entry = document[key]
+        if isinstance(entry, Mapping):
+            status: Any = entry.get("status")
+            when = as_time(entry.get("completed_at"))
+        else:
+            status, when = entry, None
+        canonical = aliases.get(key)
+        name = short(key) if canonical in (key, None) else f"{short(key)} -> {canonical}"
+        counted = "counted" if canonical in done else "not counted"
+        lines.append(f"  {name}: {short(status, 60)}, {when.isoformat() if when else '-'} "
+                     f"({counted})")
+    if len(names) > MAX_ENTRIES_SHOWN:
+        lines.append(f"  ... and {len(names) - MAX_ENTRIES_SHOWN} more names")
+    for key in METADATA:
+        if key in document:
+            lines.append(f"  {key}: {short(document[key], 200)}")
+    unknown = document.get("_unknown")
+    if isinstance(unknown, Mapping) and unknown:
+        lines.append(f"  _unknown: {names_text(sorted(str(k) for k in unknown))}")
+    elif unknown:
+        lines.append(f"  _unknown: {short(repr(unknown), 200)}")
+    if problem:
+        lines.append(f"  malformed: {problem}")
+    return lines

@@ -43,10 +43,38 @@ def incident_id(dedup_key: str) -> str:
     return dedup_key.replace("/", "__")
 
 
+def incident_problem(data: Any) -> str | None:
+    """Why an incident document cannot be used, or None (it is the canary's own, but checked)."""
+    if not isinstance(data, Mapping):
+        return "it is not a map"
+    for key in ("dedup_key", "transition", "run_key", "state"):
+        if not isinstance(data.get(key), str):
+            return f"{key} is not text"
+    if not isinstance(data.get("detail", ""), str):
+        return "detail is not text"
+    pending = data.get("pending")
+    if pending is not None and not (isinstance(pending, Mapping) and all(
+            isinstance(k, str) and v in ("open", "renotify", "resolve")
+            for k, v in pending.items())):
+        return "pending is not a map of channel -> open | renotify | resolve"
+    if "last_notified_at" in data and data["last_notified_at"] is not None and as_time(
+            data["last_notified_at"]) is None:
+        return "last_notified_at is not a time"
+    return None
+
+
 def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[Check],
-         now: dt.datetime, renotify_hours: float, window: Iterable[str]) -> Plan:
-    """Notifications for this run, from the open incidents and the current checks."""
+         now: dt.datetime, renotify_hours: float, window: Iterable[str],
+         held: Iterable[str] = ()) -> Plan:
+    """Notifications for this run, from the open incidents and the current checks.
+
+    ``held``: dedup key prefixes (``transition/run_key/``, ``transition/``, or
+    ``""`` for all) that this run could not evaluate: their incidents are
+    neither resolved nor expired, since nobody knows whether they
+    still hold.
+    """
     result = Plan()
+    held_prefixes = tuple(held)
     alerting = {check.dedup_key: check for check in checks if check.alerting}
     renotify = dt.timedelta(hours=renotify_hours)
     for key, check in sorted(alerting.items()):
@@ -59,7 +87,7 @@ def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[Check
             result.notifications.append(_note("renotify", check))
     in_window = set(window)
     for key, incident in sorted(open_incidents.items()):
-        if key in alerting:
+        if key in alerting or key.startswith(held_prefixes):
             continue
         if incident.get("run_key") not in in_window:
             result.expire.append(key)

@@ -1,9 +1,14 @@
 """One canary run: read, evaluate, decide, claim, deliver, record. I/O injected.
 
 Exit codes: 0 the run completed and nothing is alerting; 1 at least one
-incident is open; 3 the canary could not do its job (Firestore unreadable, a
-notification undeliverable), which is itself reported through every channel
-that still works.
+incident is open; 3 the canary could not do its job (Firestore unreadable, no
+credentials, a notification undeliverable, settings it cannot use), which is
+itself reported through every channel that still works.
+
+Nothing a document, a setting or a channel holds may stop a run: a malformed
+document is UNREADABLE (its run key only), an unusable setting is a
+CANARY_ERROR (the default takes its place, or its transition waits), a broken
+channel is a failed delivery; the heartbeat is written all the same.
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
-from phasegate.canary.channels import Channel, DeliveryFailed, channels_from, send
-from phasegate.canary.evaluate import Check, Settings, evaluate, run_keys
-from phasegate.canary.incidents import Notification, incident_id, plan
+from phasegate.canary.channels import Budget, Channel, DeliveryFailed, channels_from, scrub, send
+from phasegate.canary.evaluate import Check, Settings, evaluate, printable, run_keys
+from phasegate.canary.incidents import Notification, incident_id, incident_problem, plan
+from phasegate.canary.settings import check_settings
 
 EXIT_OK, EXIT_ALERTING, EXIT_FAILED = 0, 1, 3
+MAX_ERROR_DETAIL = 2000
 
 
 @dataclass
@@ -37,6 +45,7 @@ class RunResult:
     deliveries: list[Delivery] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -47,6 +56,7 @@ class RunResult:
     def as_json(self) -> dict[str, Any]:
         return {
             "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
             "checks": [{
                 "transition": c.transition, "run_key": c.run_key, "mode": c.mode,
                 "state": c.state, "completed": list(c.completed),
@@ -64,69 +74,90 @@ class RunResult:
         }
 
     def as_text(self) -> str:
-        lines = [f"canary run at {self.now.isoformat()}"]
+        """For a terminal: whatever a document holds is shown escaped, never obeyed."""
+        header = f"canary run at {self.now.isoformat()}"
+        if self.dry_run:
+            header += " (dry run: nothing sent, nothing stored)"
+        lines = [header]
         for c in self.checks:
             flag = "ALERT " if c.alerting else "      "
-            lines.append(f"{flag}{c.state:15s} {c.transition} {c.run_key} "
-                         f"[{c.mode or '-'}] {c.detail}")
+            lines.append(printable(f"{flag}{c.state:15s} {c.transition} {c.run_key} "
+                                   f"[{c.mode or '-'}] {c.detail}"))
         for d in self.deliveries:
             status = "delivered" if d.delivered else f"NOT delivered ({d.error})"
-            lines.append(f"notify {d.notification.kind:8s} {d.notification.dedup_key} -> "
-                         f"{d.channel}: {status}")
-        lines += [f"error: {e}" for e in self.errors]
+            lines.append(printable(f"notify {d.notification.kind:8s} "
+                                   f"{d.notification.dedup_key} -> {d.channel}: {status}"))
+        lines += [printable(f"error: {e}") for e in self.errors]
         return "\n".join(lines) + "\n"
 
 
 Heal = Callable[[str, str, dt.datetime], Any]  # transition, run key, now -> Outcome
 
 
+def one_line(error: BaseException) -> str:
+    """An exception as one short line (Google clients' messages span several)."""
+    text = scrub(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool = False,
              stream: TextIO | None = None, sleep: Callable[[float], None] | None = None,
-             heal: Heal | None = None) -> RunResult:
-    """Evaluate every transition over the lookback window and notify on changes."""
-    import time
+             heal: Heal | None = None, budget: Budget | None = None,
+             problems: Iterable[str] = ()) -> RunResult:
+    """Evaluate every transition over the lookback window and notify on changes.
 
+    ``problems``: what the caller already found wrong (reported as CANARY_ERROR).
+    """
     sleep = sleep or time.sleep
-    result = RunResult(now)
+    budget = budget or Budget()
+    result = RunResult(now, dry_run=dry_run)
+    checked = check_settings(settings)
+    settings = checked.settings
+    result.errors += [*problems, *checked.problems]
     expectations = settings.expectations
     pipeline = str(expectations.get("pipeline", ""))
-    channels = channels_from(settings.canary.get("notify") or [])
-    keys = run_keys(now, settings)
-    transitions = sorted(expectations["transitions"])
+    channels = channels_from(settings.canary.get("notify"))
+    transitions = sorted(t for t in expectations.get("transitions", {})
+                         if t not in checked.skipped) if checked.usable else []
+    keys = run_keys(now, settings) if checked.usable else []
+    held = [f"{t}/" for t in checked.skipped] if checked.usable else [""]
     try:
         documents = store.read_documents(
-            (expectations["transitions"][t]["collection"], k) for t in transitions for k in keys)
+            (expectations["transitions"][t]["collection"], k) for t in transitions for k in keys
+        ) if transitions and keys else {}
         incidents = store.read_incidents()
     except Exception as error:  # noqa: BLE001 - fail closed: this is itself an alert
-        message = f"the canary could not read Firestore: {type(error).__name__}: {error}"
-        result.errors.append(message)
-        note = Notification("open", "*", "*", "CANARY_ERROR", "canary/read/CANARY_ERROR",
-                            message)
+        result.errors.append(f"the canary could not read Firestore: {one_line(error)}")
         if not dry_run:
-            _deliver(channels, [note], pipeline, result, stream, sleep)
+            _report_errors(channels, set(), pipeline, result, stream, sleep, budget)
         result.calls = dict(store.calls)
         return result
+    incidents = _usable_incidents(incidents, result)
     for transition in transitions:
         collection = expectations["transitions"][transition]["collection"]
         history = {k: documents.get((collection, k)) for k in keys}
         for key in keys:
-            result.checks.extend(evaluate(transition, key, history[key], now, settings,
-                                          history))
+            checks = evaluate(transition, key, history[key], now, settings, history)
+            result.checks.extend(checks)
+            if any(c.state == "UNREADABLE" for c in checks):
+                held.append(f"{transition}/{key}/")
     if not dry_run:
         _auto_heal(result, store, settings, now, heal)
     open_incidents = {key: data for key, (data, _) in incidents.items() if data.get("open")}
     decided = plan(open_incidents, result.checks, now,
-                   float(settings.canary.get("renotify_hours", 6)), keys)
+                   float(settings.canary.get("renotify_hours", 6)), keys, held)
     if dry_run:
         result.deliveries = [Delivery(n, c.name, False, "dry run") for n in
                              decided.notifications for c in channels]
         result.calls = dict(store.calls)
         return result
-    updates = _claim_and_deliver(store, decided.notifications, incidents, channels, pipeline,
-                                 now, result, stream, sleep)
+    updates, failed = _claim_and_deliver(store, decided.notifications, incidents, channels,
+                                         pipeline, now, result, stream, sleep, budget)
     for key in decided.expire:
         updates[incident_id(key)] = {"open": False, "needs_attention": False,
                                      "closed_at": now, "closed_reason": "left the lookback"}
+    if result.errors:
+        _report_errors(channels, failed, pipeline, result, stream, sleep, budget)
     heartbeat = {"at": now, "outcome": "error" if result.errors else (
         "alerting" if any(c.alerting for c in result.checks) else "ok"),
         "checks": len(result.checks), "alerting": sum(c.alerting for c in result.checks),
@@ -134,7 +165,7 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
     try:
         store.finish(updates, heartbeat)
     except Exception as error:  # noqa: BLE001 - reported, and the exit code says so
-        result.errors.append(f"the canary could not record its run: {error}")
+        result.errors.append(f"the canary could not record its run: {one_line(error)}")
     (stream or sys.stdout).write(json.dumps({
         "severity": "INFO", "message": f"CANARY_HEARTBEAT {heartbeat['outcome']}",
         "heartbeat": {k: v for k, v in heartbeat.items() if k != "at"},
@@ -143,6 +174,48 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
         default=str) + "\n")
     result.calls = dict(store.calls)
     return result
+
+
+def report_failure(settings: Settings, now: dt.datetime, message: str, *,
+                   stream: TextIO | None = None, sleep: Callable[[float], None] | None = None,
+                   budget: Budget | None = None, dry_run: bool = False) -> RunResult:
+    """The canary could not start (no credentials, no client): say so through every channel."""
+    result = RunResult(now, dry_run=dry_run, errors=[message])
+    checked = check_settings(settings)
+    result.errors += checked.problems
+    channels = channels_from(checked.settings.canary.get("notify"))
+    if not dry_run:
+        _report_errors(channels, set(), str(checked.settings.expectations.get("pipeline", "")),
+                       result, stream, sleep or time.sleep, budget or Budget())
+    return result
+
+
+def _usable_incidents(incidents: Mapping[str, tuple[Any, Any]], result: RunResult,
+                      ) -> dict[str, tuple[dict[str, Any], Any]]:
+    """The incidents this run can act on; one it cannot read is reported and left alone."""
+    usable: dict[str, tuple[dict[str, Any], Any]] = {}
+    for key, (data, seen) in incidents.items():
+        problem = incident_problem(data)
+        if problem is None and data["dedup_key"] != key:
+            problem = "its dedup_key does not match"
+        if problem:
+            result.errors.append(f"incident {printable(str(key))[:120]!r} cannot be read "
+                                 f"({problem}); it is left as it is")
+            continue
+        usable[key] = (dict(data), seen)
+    return usable
+
+
+def _report_errors(channels: list[Channel], failed: set[str], pipeline: str,
+                   result: RunResult, stream: TextIO | None, sleep: Callable[[float], None],
+                   budget: Budget) -> None:
+    """One CANARY_ERROR listing this run's errors, through every channel that did not fail."""
+    detail = "; ".join(result.errors)
+    if len(detail) > MAX_ERROR_DETAIL:
+        detail = detail[: MAX_ERROR_DETAIL - 1] + "…"
+    note = Notification("open", "*", "*", "CANARY_ERROR", "canary/run/CANARY_ERROR", detail)
+    _deliver([c for c in channels if c.name not in failed], [note], pipeline, result, stream,
+             sleep, budget)
 
 
 def _auto_heal(result: RunResult, store: Any, settings: Settings, now: dt.datetime,
@@ -188,8 +261,12 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
                        incidents: Mapping[str, tuple[dict[str, Any], Any]],
                        channels: list[Channel], pipeline: str, now: dt.datetime,
                        result: RunResult, stream: TextIO | None,
-                       sleep: Callable[[float], None]) -> dict[str, dict[str, Any]]:
-    """Claim each changed incident, deliver what this run owns, keep what failed."""
+                       sleep: Callable[[float], None], budget: Budget,
+                       ) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Claim each changed incident, deliver what this run owns, keep what failed.
+
+    Returns the incident updates and the names of the channels that failed.
+    """
     owned: list[Notification] = []
     pending: dict[str, dict[str, str]] = {}
     updates: dict[str, dict[str, Any]] = {}
@@ -210,27 +287,33 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
         if store.claim(incident_id(note.dedup_key), fields, seen):
             owned.append(note)
             pending[note.dedup_key] = dict(fields["pending"])
-    # deliveries that failed on an earlier run: retried once more (claimed the same way)
+    # deliveries that failed on an earlier run: retried once more (claimed the same way);
+    # a channel that is no longer configured is owed nothing
     for key, (data, seen) in incidents.items():
         if key in pending or not data.get("pending"):
             continue
         if store.claim(incident_id(key), {"retry_claimed_at": now}, seen):
+            pending[key] = {}
             for channel_name, kind in data["pending"].items():
+                if channel_name not in names:
+                    continue
                 note = Notification(kind, data["transition"], data["run_key"], data["state"],
                                     key, data.get("detail", ""))
-                pending.setdefault(key, {})[channel_name] = kind
+                pending[key][channel_name] = kind
                 if note not in owned:
                     owned.append(note)
     by_channel = {c.name: c for c in channels}
+    failed: set[str] = set()
     for channel_name in names:
         batch = [n for n in owned if pending.get(n.dedup_key, {}).get(channel_name) == n.kind]
         if not batch:
             continue
-        try:
-            send(by_channel[channel_name], batch, pipeline, stream, sleep)
-        except DeliveryFailed as error:
-            result.errors.append(f"{channel_name} delivery failed: {error}")
-            result.deliveries += [Delivery(n, channel_name, False, str(error)) for n in batch]
+        error = _send(by_channel[channel_name], batch, pipeline, stream, sleep, budget)
+        if error is not None:
+            failed.add(channel_name)
+            result.errors.append(f"{channel_name} delivery failed: {error} (kept; retried on "
+                                 "the next run)")
+            result.deliveries += [Delivery(n, channel_name, False, error) for n in batch]
             continue
         result.deliveries += [Delivery(n, channel_name, True) for n in batch]
         for note in batch:
@@ -241,21 +324,24 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
                        bool(data.get("open")))
         updates[incident_id(key)] = {"pending": remaining,
                                      "needs_attention": is_open or bool(remaining)}
-    failed = [e for e in result.errors if "delivery failed" in e]
-    if failed:
-        working = [c for c in channels if not any(e.startswith(c.name) for e in failed)]
-        note = Notification("open", "*", "*", "CANARY_ERROR", "canary/notify/CANARY_ERROR",
-                            "; ".join(failed) + " (kept; retried on the next run)")
-        _deliver(working, [note], pipeline, result, stream, sleep)
-    return updates
+    return updates, failed
+
+
+def _send(channel: Channel, notes: list[Notification], pipeline: str, stream: TextIO | None,
+          sleep: Callable[[float], None], budget: Budget) -> str | None:
+    """Deliver; the error as a line that is safe to show and send elsewhere, or None."""
+    try:
+        send(channel, notes, pipeline, stream, sleep, budget)
+    except DeliveryFailed as error:
+        return scrub(str(error))
+    except Exception as error:  # noqa: BLE001 - a channel never breaks the run
+        return type(error).__name__
+    return None
 
 
 def _deliver(channels: list[Channel], notes: list[Notification], pipeline: str,
              result: RunResult, stream: TextIO | None,
-             sleep: Callable[[float], None]) -> None:
+             sleep: Callable[[float], None], budget: Budget) -> None:
     for channel in channels:
-        try:
-            send(channel, notes, pipeline, stream, sleep)
-            result.deliveries += [Delivery(n, channel.name, True) for n in notes]
-        except DeliveryFailed as error:
-            result.deliveries += [Delivery(n, channel.name, False, str(error)) for n in notes]
+        error = _send(channel, notes, pipeline, stream, sleep, budget)
+        result.deliveries += [Delivery(n, channel.name, error is None, error) for n in notes]

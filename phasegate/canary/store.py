@@ -56,8 +56,13 @@ class CanaryStore:
         query = self.client.collection(INCIDENTS).where(
             filter=FieldFilter("needs_attention", "==", True)).where(
             filter=FieldFilter("pipeline", "==", self.pipeline))
-        return {snapshot.get("dedup_key"): (snapshot.to_dict(), snapshot.update_time)
-                for snapshot in query.get(retry=self.retry, timeout=self.timeout)}
+        found: dict[str, tuple[dict[str, Any], Any]] = {}
+        for snapshot in query.get(retry=self.retry, timeout=self.timeout):
+            data = snapshot.to_dict() or {}
+            key = data.get("dedup_key")  # one without is named by its id; the run reports it
+            found[key if isinstance(key, str) else f"<{snapshot.id}>"] = (
+                data, snapshot.update_time)
+        return found
 
     def claim(self, incident_id: str, fields: dict[str, Any], seen: Any | None) -> bool:
         """Write ``fields`` only if nobody else did since ``seen`` (or create it when None).
@@ -118,3 +123,32 @@ class CanaryStore:
         """``phasegate_canary/heartbeat__<pipeline>``: one per pipeline."""
         return self.client.collection(CANARY).document(f"heartbeat__{self.prefix[:-2]}")
 
+
+
+class FirestoreUnavailable(Exception):
+    """No Firestore client could be made (no credentials, no project): a one-line reason."""
+
+
+def firestore_client(project: str | None) -> Any:
+    """A Firestore client, or :class:`FirestoreUnavailable` with a one-line reason.
+
+    Without credentials google-auth raises DefaultCredentialsError (after
+    probing the metadata server unless NO_GCE_CHECK is set); that is the
+    canary failing to do its job (exit 3), not an internal error.
+    """
+    import os
+
+    try:
+        from google.cloud import firestore
+
+        return firestore.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    except Exception as error:  # noqa: BLE001 - every failure here means "no Firestore"
+        if any(cls.__name__ == "DefaultCredentialsError" for cls in type(error).__mro__):
+            reason = ("no Google credentials were found (set GOOGLE_APPLICATION_CREDENTIALS, "
+                      "run `gcloud auth application-default login`, run on Google Cloud, or "
+                      "set FIRESTORE_EMULATOR_HOST)")
+        else:
+            text = " ".join(str(error).split())[:300]
+            reason = f"the Firestore client could not be created ({type(error).__name__}" + (
+                f": {text})" if text else ")")
+        raise FirestoreUnavailable(reason) from None

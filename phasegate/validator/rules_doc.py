@@ -25,7 +25,7 @@ has a stable code, a name, a severity, and the file, line and column of the
 offending value:
 
 ```
-registry/processors.yaml:112:9: error PG102 [disabled-but-expected] transition phase2_to_phase3 expects lists p2_bdl_box_scores, ...
+registry/processors.yaml:112:9: error PG102 [disabled-but-expected] transition phase2_to_phase3 ...
 ```
 
 Errors fail the run (exit 1); warnings (marked **warning**) fail only with
