@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from phasegate.registry.loading import LoadedRegistry
-from phasegate.validator.context import RuleContext
+from phasegate.validator.context import RuleContext, SourceContext
 from phasegate.validator.findings import Finding
 from phasegate.validator.rules import LOADING_RULES, REGISTRY_RULES, SOURCE_RULES, checks
 from phasegate.validator.suppression import apply_suppressions, find_suppressions
@@ -30,6 +30,7 @@ def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
             suppressions.update(ctx.workspace.suppressions)
         findings.extend(f for check in checks(REGISTRY_RULES) for f in check(ctx))
         if ctx.workspace is not None:
-            findings.extend(f for check in checks(SOURCE_RULES) for f in check(ctx))
+            source = SourceContext(loaded, ctx.workspace)
+            findings.extend(f for check in checks(SOURCE_RULES) for f in check(source))
     return apply_suppressions(sorted(set(findings)), suppressions)
 

@@ -168,3 +168,10 @@ class Suggester:
                 break
         close = difflib.get_close_matches(name, pool[: self._pool], n=1, cutoff=0.6)
         return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass
+class SourceContext(RuleContext):
+    """What a code or file rule (PG2xx) sees: the workspace was read, so it is never None."""
+
+    workspace: Workspace

@@ -45,16 +45,14 @@ import re
 from collections.abc import Iterator
 
 from phasegate.registry.generate import recorded_version, same_content
-from phasegate.validator.context import Rule, RuleContext
+from phasegate.validator.context import Rule, SourceContext
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
 _DIGEST = re.compile(r"(?:Registry digest: |registry_digest\W+|registry digest )([0-9a-f]{12,64})")
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
-    if ctx.workspace is None:
-        return
+def check(ctx: SourceContext) -> Iterator[Finding]:
     for state in ctx.workspace.artifacts:
         expected, actual = state.expected, state.actual
         if same_content(expected.text, actual):

@@ -54,16 +54,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from phasegate.validator.context import Rule, RuleContext, Suggester
+from phasegate.validator.context import Rule, SourceContext, Suggester
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
+def check(ctx: SourceContext) -> Iterator[Finding]:
     workspace = ctx.workspace
-    if workspace is None:
-        return
     vocabulary = workspace.vocabulary
     suggest_known = Suggester((*vocabulary.aliases, *vocabulary.scrapers))
     for scan in workspace.scans:

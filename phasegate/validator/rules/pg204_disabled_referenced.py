@@ -49,16 +49,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from phasegate.validator.context import Rule, RuleContext
+from phasegate.validator.context import Rule, SourceContext
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
+def check(ctx: SourceContext) -> Iterator[Finding]:
     workspace = ctx.workspace
-    if workspace is None:
-        return
     disabled = workspace.vocabulary.disabled
     for scan in workspace.scans:
         for found in scan.strings:

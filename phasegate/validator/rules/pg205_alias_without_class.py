@@ -61,16 +61,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from phasegate.validator.context import Rule, RuleContext, Suggester
+from phasegate.validator.context import Rule, SourceContext, Suggester
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
+def check(ctx: SourceContext) -> Iterator[Finding]:
     workspace = ctx.workspace
-    if workspace is None:
-        return
     classes = workspace.classes
     if not classes & workspace.vocabulary.class_like_aliases:
         return

@@ -43,16 +43,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from phasegate.validator.context import Rule, RuleContext
+from phasegate.validator.context import Rule, SourceContext
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
+def check(ctx: SourceContext) -> Iterator[Finding]:
     workspace = ctx.workspace
-    if workspace is None:
-        return
     for item in workspace.unscannable:
         yield ctx.report(RULE, item.where, item.message, item.subject)
     for scan in workspace.scans:
