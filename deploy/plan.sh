@@ -31,6 +31,14 @@ gcloud firestore databases describe --database='(default)' --project="${PROJECT}
     gcloud firestore databases create --location="${REGION}" --type=firestore-native \
         --project="${PROJECT}"
 
+# Expire phasegate_deliveries documents (their expire_at field): per-message markers, kept 7 days
+gcloud firestore fields ttls update expire_at --collection-group=phasegate_deliveries \
+    --enable-ttl --async --project="${PROJECT}"
+
+# Expire phasegate_rejected documents (their expire_at field): rejected messages, kept 30 days
+gcloud firestore fields ttls update expire_at --collection-group=phasegate_rejected --enable-ttl \
+    --async --project="${PROJECT}"
+
 # Service account phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com: phasegate functions (nba-stats)
 gcloud iam service-accounts describe "phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
     --project="${PROJECT}" >/dev/null 2>&1 ||

@@ -194,3 +194,180 @@ def test_every_poison_message_is_stored_and_acknowledged(project_id, body):
     assert len(stored) == 1
     record = stored[0].to_dict()
     assert record["reason"] and ("raw" in record or "raw_base64" in record)
+
+
+def _expectations(pipeline: str, transition: str = "phase2_to_phase3", aliases: str = "",
+                  modes: str = ""):
+    from phasegate.registry.generate import expectations
+    from phasegate.registry.loading import load_registry_text
+    from phasegate.runtime import Expectations
+
+    text = f"""\
+version: 1
+pipeline: {pipeline}
+timezone: America/New_York
+processors:
+  p2_a: {{phase: 2{aliases}}}
+  p2_b: {{phase: 2}}
+transitions:
+  {transition}:
+    from_phase: 2
+    to_phase: 3
+    collection: {pipeline.replace('-', '_')}_phase2
+    action: trigger
+    trigger_topic: {pipeline}-phase3
+{modes}"""
+    loaded = load_registry_text(text, "r.yaml")
+    assert loaded.registry is not None, loaded.problems
+    return Expectations.from_data(expectations(loaded.registry), pipeline)
+
+
+def _record_publish(topic, data, attributes):
+    return "published"
+
+
+def _orchestrator(project: str, expectations, transition: str = "phase2_to_phase3",
+                  publish=_record_publish, clock=None, timeout: float = 7.0):
+    import io
+
+    from phasegate.orchestrator.core import Orchestrator
+    from phasegate.orchestrator.logs import CheckpointLog
+
+    stream = io.StringIO()
+    return Orchestrator(transition, firestore_client(project), expectations=expectations,
+                        publish=publish, clock=clock or FakeClock(), timeout=timeout,
+                        log=CheckpointLog(stream)), stream
+
+
+def test_a_late_failed_delivery_never_overwrites_a_success(project_id):
+    """The failed delivery read the document before the success was written: its write is
+    conditional on that read, so it finds the success and stands down."""
+    expectations = _expectations("nba")
+    failing, _ = _orchestrator(project_id, expectations)
+    succeeding, _ = _orchestrator(project_id, expectations)
+    stale = failing.store.read("2026-02-09")  # read before the success lands
+    succeeding.handle_push(push(completion("p2_a", status="success"), "ok-1"))
+    reads = iter([stale])
+    real_read = failing.store.read
+    failing.store.read = lambda run_key: next(reads, None) or real_read(run_key)
+    outcome = failing.handle_push(push(completion("p2_a", status="failed"), "fail-1"))
+    assert "RECORDED" not in outcome.checkpoints and "DUPLICATE" in outcome.checkpoints
+    document = _document(project_id, "nba_phase2", "2026-02-09").to_dict()
+    assert document["p2_a"]["status"] == "success"
+
+
+def test_contention_aborted_is_never_taken_for_already_recorded(project_id):
+    expectations = _expectations("nba")
+    orchestrator, _ = _orchestrator(project_id, expectations)
+    client = orchestrator.store.client
+    real_batch = client.batch
+
+    class Aborting:
+        def __init__(self) -> None:
+            self.batch = real_batch()
+
+        def __getattr__(self, name):
+            return getattr(self.batch, name)
+
+        def commit(self, **kwargs):
+            raise exceptions.Aborted("Too much contention on these documents")
+
+    client.batch = Aborting
+    with pytest.raises(StoreUnavailable):  # not acknowledged: Pub/Sub delivers again
+        orchestrator.handle_push(push(completion("p2_a"), "m-1"))
+    client.batch = real_batch
+    outcome = orchestrator.handle_push(push(completion("p2_a"), "m-1"))  # the redelivery
+    assert "RECORDED" in outcome.checkpoints
+
+
+def test_text_fields_are_bounded_in_bytes_so_documents_stay_small(project_id):
+    expectations = _expectations("nba")
+    orchestrator, _ = _orchestrator(project_id, expectations)
+    emoji = "\U0001F600" * 200  # 200 characters, 800 bytes
+    outcome = orchestrator.handle_push(push(completion("p2_a", correlation_id=emoji), "e-1"))
+    assert outcome.checkpoints == ["REJECTED"]
+    widest = {key: "x" * 512 for key in ("correlation_id", "execution_id", "output_table",
+                                          "timestamp")}
+    for index in range(130):  # the largest entries allowed, past the 100-name cap
+        name = f"U{index:03d}" + "\U0001F600" * 250
+        orchestrator.handle_push(push(completion(name, **widest), f"u-{index}"))
+    outcomes = [orchestrator.handle_push(push(completion(name), f"real-{name}"))
+                for name in ("p2_a", "p2_b")]
+    assert [o.triggered_now for o in outcomes] == [False, True]  # later completions still fire
+    document = _document(project_id, "nba_phase2", "2026-02-09").to_dict()
+    assert len(json.dumps(document, default=str, ensure_ascii=False).encode()) < 700_000
+    assert len(document["_unknown"]) == 100 and document["_unknown_count"] == 130
+
+
+def test_a_replay_after_adding_the_alias_is_recorded(project_id):
+    """Recorded under _unknown first; after the alias is added and deployed, Pub/Sub's
+    replay of the same message counts it."""
+    before, _ = _orchestrator(project_id, _expectations("nba"))
+    message = push(completion("GamebookProcessor"), "replayed-1")
+    assert before.handle_push(message).checkpoints[-1] == "UNKNOWN_PROCESSOR"
+    after, _ = _orchestrator(project_id, _expectations("nba", aliases=", aliases: "
+                                                       "[GamebookProcessor]"))
+    outcome = after.handle_push(message)
+    assert "RECORDED" in outcome.checkpoints
+    document = _document(project_id, "nba_phase2", "2026-02-09").to_dict()
+    assert document["p2_a"]["message_id"] == "replayed-1"
+
+
+def test_names_with_double_underscores_never_share_a_marker(project_id):
+    published: list[str] = []
+
+    def publish(topic, data, attributes):
+        published.append(topic)
+        return str(len(published))
+
+    first, _ = _orchestrator(project_id, _expectations("nba", "stats__p3"), "stats__p3",
+                             publish=publish)
+    second, _ = _orchestrator(project_id, _expectations("nba__stats", "p3"), "p3",
+                              publish=publish)
+    for orchestrator in (first, second):
+        for name in ("p2_a", "p2_b"):
+            orchestrator.handle_push(push(completion(name), f"{name}-shared-topic"))
+    assert published == ["nba-phase3", "nba__stats-phase3"]
+
+
+def test_a_slow_publish_leaves_the_finish_its_own_budget(project_id):
+    import time
+
+    published: list[str] = []
+
+    def slow(topic, data, attributes):
+        time.sleep(1.2)  # longer than the whole Firestore budget below
+        published.append(topic)
+        return "1"
+
+    orchestrator, stream = _orchestrator(project_id, _expectations("nba"), publish=slow,
+                                         timeout=1.0)
+    orchestrator.handle_push(push(completion("p2_a"), "a"))
+    outcome = orchestrator.handle_push(push(completion("p2_b"), "b"))
+    assert outcome.triggered_now and published == ["nba-phase3"]
+    assert "STORE_UNAVAILABLE" not in stream.getvalue()
+
+
+def test_the_mode_that_fired_is_recorded(project_id):
+    modes = ("    modes:\n      same_day: {when: today, expects: [p2_a]}\n"
+             "      overnight: {when: before_today, expects: all}\n")
+    expectations = _expectations("nba", modes=modes)
+    evening = FakeClock(dt.datetime(2026, 2, 10, 3, 30, tzinfo=dt.UTC))  # 22:30 in New York
+    orchestrator, _ = _orchestrator(project_id, expectations, clock=evening)
+    assert orchestrator.handle_push(push(completion("p2_a"), "a")).triggered_now
+    evening.advance(hours=10)  # the next morning: overnight mode, one firing per run key
+    outcome = orchestrator.handle_push(push(completion("p2_b"), "b"))
+    assert outcome.checkpoints[-1] == "ALREADY_TRIGGERED"
+    document = _document(project_id, "nba_phase2", "2026-02-09").to_dict()
+    assert document["_trigger_mode"] == "same_day" and document["_trigger_completed"] == ["p2_a"]
+
+
+def test_rejections_of_one_message_by_two_functions_are_both_kept(project_id):
+    from phasegate.orchestrator.store import safe_document_id
+
+    assert safe_document_id("sha256-" + "0" * 64) != "sha256-" + "0" * 64  # hashed too
+    for transition in ("one", "two"):
+        orchestrator, _ = _orchestrator(project_id, _expectations("nba", transition), transition)
+        orchestrator.handle_push({"message": {"messageId": "m-1", "data": _b64(b"not json")}})
+    stored = list(firestore_client(project_id).collection("phasegate_rejected").stream())
+    assert sorted(s.to_dict()["transition"] for s in stored) == ["one", "two"]

@@ -158,7 +158,7 @@ def test_malformed_messages_are_stored_and_acknowledged(project_id, event, reaso
     assert outcome.checkpoint == "REJECTED"
     message_id = event["message"]["messageId"]
     stored = firestore_client(project_id).collection("phasegate_rejected").document(
-        message_id).get().to_dict()
+        f"phase2_to_phase3__{message_id}").get().to_dict()
     assert reason in stored["reason"]
     assert stored["transition"] == "phase2_to_phase3"
     assert "raw" in stored or "raw_base64" in stored

@@ -168,6 +168,11 @@ def _project_steps(names: Names) -> list[PlanStep]:
                          f"--location={names.region}", "--type=firestore-native"),
                  unless=_gcloud(names, "firestore", "databases", "describe",
                                 "--database=(default)")),
+        *(PlanStep(f"Expire {group} documents (their expire_at field): {why}",
+                   _gcloud(names, "firestore", "fields", "ttls", "update", "expire_at",
+                           f"--collection-group={group}", "--enable-ttl", "--async"))
+          for group, why in (("phasegate_deliveries", "per-message markers, kept 7 days"),
+                             ("phasegate_rejected", "rejected messages, kept 30 days"))),
         *(_account_step(names, account) for account in (fn, push)),
         PlanStep(f"The functions' identity reads and writes Firestore ({fn.email})",
                  _gcloud(names, "projects", "add-iam-policy-binding", names.project,

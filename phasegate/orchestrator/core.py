@@ -31,13 +31,20 @@ from typing import Any
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
 from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate
-from phasegate.orchestrator.store import DELIVERY_BUDGET_S, CompletionStore, StoreUnavailable
+from phasegate.orchestrator.store import (
+    DELIVERY_BUDGET_S,
+    CompletionStore,
+    Snapshot,
+    StoreUnavailable,
+)
 from phasegate.runtime import Expectations, processor_status
 
 Clock = Callable[[], dt.datetime]
 Publish = Callable[[str, bytes, dict[str, str]], str]  # topic id, data, attributes -> id
 TRIGGER_LEASE = dt.timedelta(minutes=2)
 MAX_UNKNOWN_NAMES = 100  # kept per document; beyond, only _unknown_count grows
+REJECTED_DAYS = 30  # how long a rejected message is kept (a TTL field)
+PUBLISH_TIMEOUT_S = 20.0
 
 
 def utc_now() -> dt.datetime:
@@ -144,27 +151,11 @@ class Orchestrator:
                       completion, processor=canonical)
             return outcome
         expectation = self.expectations.expectation(self.transition, completion.run_key, now)
-        before = self.store.read(run_key)
-        existing = (before.data or {}).get(canonical)
-        if existing is not None and _is_duplicate(existing, completion):
-            self._log(outcome, "DUPLICATE",
-                      f"{canonical} already recorded as {existing.get('status')}; not counted "
-                      "twice, re-evaluating", completion, processor=canonical)
-            state = before
-        else:
-            fields: dict[str, Any] = {canonical: _entry(completion, now), **self._meta(
-                expectation.mode, expectation.expected)}
-            if completion.completes:
-                fields["_last_completion_at"] = now
-            if self.store.record(run_key, fields, self.transition, completion.message_id, now):
-                self._log(outcome, "RECORDED", f"{canonical} {completion.status} (received as "
-                          f"{completion.processor_name})", completion, processor=canonical,
-                          status=completion.status, mode=expectation.mode)
-            else:
-                self._log(outcome, "DUPLICATE", f"{canonical}: message "
-                          f"{completion.message_id} was recorded by another delivery; "
-                          "re-evaluating", completion, processor=canonical)
-            state = self.store.read(run_key)
+        fields: dict[str, Any] = {canonical: _entry(completion, now), **self._meta(
+            expectation.mode, expectation.expected)}
+        if completion.completes:
+            fields["_last_completion_at"] = now
+        state = self._record(outcome, completion, canonical, fields, now)
         result = evaluate(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
@@ -187,6 +178,39 @@ class Orchestrator:
                       missing=missing)
         return outcome
 
+    def _record(self, outcome: Outcome, completion: Completion, canonical: str,
+                fields: dict[str, Any], now: dt.datetime) -> Snapshot:
+        """Record the entry once; return the document as it is afterwards (a fresh read).
+
+        A completing status is a blind merge (success may replace failure). A
+        non-completing one is written only if the document is unchanged since
+        it was read, so it never replaces a success written meanwhile. The
+        message's delivery marker makes a second delivery of it a DUPLICATE,
+        unless the document does not hold it (a replay after a registry fix).
+        """
+        run_key = outcome.run_key or ""
+        before = self.store.read(run_key)
+        mark = True
+        for _ in range(3):
+            existing = (before.data or {}).get(canonical)
+            if existing is not None and _is_duplicate(existing, completion):
+                self._log(outcome, "DUPLICATE",
+                          f"{canonical} already recorded as {existing.get('status')}; not "
+                          "counted twice, re-evaluating", completion, processor=canonical)
+                return before if mark else self.store.read(run_key)
+            seen = None if completion.completes else before
+            result = self.store.record(run_key, fields, self.transition,
+                                       completion.message_id, now, seen=seen, mark=mark)
+            if result == "recorded":
+                self._log(outcome, "RECORDED", f"{canonical} {completion.status} (received as "
+                          f"{completion.processor_name})", completion, processor=canonical,
+                          status=completion.status, mode=fields.get("_mode"))
+                return self.store.read(run_key)
+            mark = mark and result != "marked"  # the marker exists: never create it again
+            before = self.store.read(run_key)
+        raise StoreUnavailable(f"{canonical}: the document kept changing under three writes; "
+                               "Pub/Sub delivers again")
+
     def _meta(self, mode: str | None, expected: frozenset[str]) -> dict[str, Any]:
         return {
             "_expected": sorted(expected),
@@ -204,16 +228,26 @@ class Orchestrator:
         from google.cloud.firestore_v1 import Increment
 
         run_key = outcome.run_key or ""
-        document = self.store.read(run_key).data or {}
-        kept = document.get("_unknown")
-        kept = kept if isinstance(kept, dict) else {}
-        fields: dict[str, Any] = {"_unknown_count": Increment(1)}
-        if completion.processor_name in kept or len(kept) < MAX_UNKNOWN_NAMES:
-            fields["_unknown"] = {completion.processor_name: _entry(completion, now)}
-            where = "recorded under _unknown"
+        mark = True
+        for _ in range(3):
+            before = self.store.read(run_key)
+            kept = (before.data or {}).get("_unknown")
+            kept = kept if isinstance(kept, dict) else {}
+            fields: dict[str, Any] = {"_unknown_count": Increment(1)}
+            if completion.processor_name in kept or len(kept) < MAX_UNKNOWN_NAMES:
+                fields["_unknown"] = {completion.processor_name: _entry(completion, now)}
+                where = "recorded under _unknown"
+                seen: Snapshot | None = before  # the cap holds under concurrency too
+            else:
+                where = f"counted only (_unknown already holds {MAX_UNKNOWN_NAMES} names)"
+                seen = None
+            result = self.store.record(run_key, fields, self.transition,
+                                       completion.message_id, now, seen=seen, mark=mark)
+            if result != "changed":
+                break
         else:
-            where = f"counted only (_unknown already holds {MAX_UNKNOWN_NAMES} names)"
-        if not self.store.record(run_key, fields, self.transition, completion.message_id, now):
+            raise StoreUnavailable("the document kept changing under three writes")
+        if result == "marked":
             self._log(outcome, "DUPLICATE", f"{completion.processor_name!r}: message "
                       f"{completion.message_id} was recorded by another delivery", completion)
             return outcome
@@ -232,13 +266,15 @@ class Orchestrator:
         now = self.clock()
         record: dict[str, Any] = {
             "received_at": now,
+            "expire_at": now + dt.timedelta(days=REJECTED_DAYS),  # a TTL field
             "reason": _utf8(rejected.reason),
             "transition": self.transition,
             "message_id": message_id,
             "subscription": subscription,
             **_raw_fields(rejected.raw),
         }
-        self.store.record_rejection(message_id, record)
+        self.store.record_rejection(f"{self.transition}__{message_id}" if message_id else None,
+                                    record)
         outcome = Outcome("REJECTED")
         self._log(outcome, "REJECTED", _utf8(rejected.reason), None, severity="ERROR",
                   message_id=message_id)
@@ -305,10 +341,13 @@ class Orchestrator:
         if self.spec["action"] == "trigger":
             published_id = self._publish(outcome, completion, result, trigger_id, now, reason,
                                          token)
+            self.store.begin()  # the publish is not Firestore's time: the finish gets a budget
         self.store.finish_trigger(
             self.transition, run_key,
             {"_triggered": True, "_triggered_at": now, "_trigger_reason": reason,
-             "_trigger_pending": False, "_trigger_id": trigger_id, "_trigger_error": None},
+             "_trigger_pending": False, "_trigger_id": trigger_id, "_trigger_error": None,
+             "_trigger_mode": marker_mode(self.expectations, self.transition, run_key, now),
+             "_trigger_completed": sorted(result.completed)},
             {"state": "published" if published_id else "recorded", "finished_at": now,
              "published_message_id": published_id},
         )
@@ -341,6 +380,8 @@ class Orchestrator:
             self._log(outcome, "ALREADY_TRIGGERED",
                       "the trigger was published earlier; document healed", completion)
             return False
+        if data.get("owner") == token:
+            return True  # our own claim, whose commit answered late: go on firing
         lease_until = data.get("lease_until")
         expired = isinstance(lease_until, dt.datetime) and lease_until <= now
         if not expired:
@@ -378,6 +419,7 @@ class Orchestrator:
                       f"publishing to {topic} failed ({failure}); the trigger stays pending "
                       "and the redelivery completes it", completion, severity="ERROR",
                       topic=topic)
+            self.store.begin()  # however long the publish took, release the claim
             self.store.merge(outcome.run_key or "", {
                 "_trigger_pending": True, "_trigger_error": failure, "_trigger_error_at": now})
             self.store.release(self.transition, outcome.run_key or "", token, now)
@@ -394,7 +436,7 @@ class Orchestrator:
 
         def publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
             future = client.publish(client.topic_path(project, topic), data, **attributes)
-            return str(future.result(timeout=30))
+            return str(future.result(timeout=PUBLISH_TIMEOUT_S))
 
         self.publish = publish
         return publish
@@ -432,13 +474,19 @@ def _is_duplicate(existing: Any, completion: Completion) -> bool:
                 and existing.get("message_id") == completion.message_id)
 
 
+def marker_mode(expectations: Expectations, transition: str, run_key: str,
+                now: dt.datetime) -> str | None:
+    """The mode the run key was in when it fired (one firing per run key, whatever the mode)."""
+    return expectations.expectation(transition, dt.date.fromisoformat(run_key), now).mode
+
+
 def _is_store_error(error: Exception) -> bool:
     """A Firestore failure that another delivery may not meet (an outage, a timeout)."""
     from google.api_core import exceptions
 
     return isinstance(error, exceptions.RetryError | exceptions.ServerError
                       | exceptions.DeadlineExceeded | exceptions.TooManyRequests
-                      | exceptions.ServiceUnavailable)
+                      | exceptions.ServiceUnavailable | exceptions.Aborted)
 
 
 def _utf8(text: str) -> str:

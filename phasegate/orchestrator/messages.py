@@ -17,7 +17,8 @@ from typing import Any
 from phasegate.runtime import COMPLETING, STATUSES
 
 _RUN_KEY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MAX_TEXT = 512
+_MAX_TEXT = 512  # bytes (UTF-8), so that 100 unknown entries stay far below Firestore's 1 MiB
+_MAX_MESSAGE_ID = 512
 _MAX_BODY = 1_000_000  # bytes of push body or payload; Pub/Sub itself allows 10 MB
 _MAX_COUNT = 2**63 - 1  # Firestore integers are 64-bit
 
@@ -83,7 +84,7 @@ def decode_push(event_data: Any) -> PushEnvelope:
     if not isinstance(event_data, dict) or not isinstance(event_data.get("message"), dict):
         raise Rejected("push body has no 'message' object", _dump(event_data))
     message = event_data["message"]
-    message_id = _text_or_none(message.get("messageId") or message.get("message_id"))
+    message_id = _message_id(message.get("messageId") or message.get("message_id"))
     subscription = _text_or_none(event_data.get("subscription"))
     encoded = message.get("data")
     try:
@@ -98,6 +99,10 @@ def decode_push(event_data: Any) -> PushEnvelope:
     except Rejected as rejected:
         rejected.message_id, rejected.subscription = message_id, subscription
         raise
+    if message_id is not None and len(message_id.encode("utf-8")) > _MAX_MESSAGE_ID:
+        too_long = Rejected(f"message id is longer than {_MAX_MESSAGE_ID} bytes", _dump(message))
+        too_long.message_id, too_long.subscription = message_id, subscription
+        raise too_long
     attributes = message.get("attributes") or {}
     return PushEnvelope(
         data=data,
@@ -120,6 +125,13 @@ def _dump(value: Any) -> str:
         return json.dumps(value, default=str)[:_MAX_BODY]
     except (ValueError, RecursionError):
         return repr(value)[:10_000]
+
+
+def _message_id(value: Any) -> str | None:
+    """Pub/Sub's message id: a short string (a number is taken as its text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _text_or_none(value)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -199,8 +211,9 @@ def _optional_text(payload: dict[str, Any], key: str, data: bytes) -> str | None
     value = payload.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > _MAX_TEXT or not _encodable(value):
-        raise Rejected(f"{key} must be a UTF-8 string of at most {_MAX_TEXT} characters", data)
+    if (not isinstance(value, str) or not _encodable(value)
+            or len(value.encode("utf-8")) > _MAX_TEXT):
+        raise Rejected(f"{key} must be a UTF-8 string of at most {_MAX_TEXT} bytes", data)
     return value
 
 

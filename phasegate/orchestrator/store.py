@@ -14,6 +14,7 @@ deadline, instead of the client's default of minutes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -43,7 +44,7 @@ def safe_document_id(text: str | None) -> str | None:
     """
     if text is None or text == "":
         return None
-    if (_SAFE_ID.fullmatch(text) and text not in (".", "..")
+    if (_SAFE_ID.fullmatch(text) and text not in (".", "..") and not text.startswith("sha256-")
             and not (text.startswith("__") and text.endswith("__"))):
         return text
     return "sha256-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -64,6 +65,7 @@ class CompletionStore:
         self.collection = collection
         # Markers of several pipelines share one collection: the pipeline is part of the key,
         # so one pipeline's firing can never stand in for another's.
+        self.pipeline = pipeline
         self.marker_prefix = quote(pipeline, safe="-_.") + "__" if pipeline else ""
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
@@ -77,12 +79,12 @@ class CompletionStore:
 
     def _bounded(self) -> dict[str, Any]:
         """``retry`` and ``timeout`` for one call: what is left of the budget."""
-        from google.api_core.retry import Retry, if_transient_error
+        from google.api_core.retry import Retry
 
         left = self.deadline - time.monotonic()
         if left <= 0.05:
             raise StoreUnavailable(f"Firestore did not answer within {self.timeout:.0f} s")
-        retry = Retry(predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0,
+        retry = Retry(predicate=_transient, initial=0.1, maximum=1.0, multiplier=2.0,
                       timeout=left)
         return {"retry": retry, "timeout": left}
 
@@ -92,13 +94,14 @@ class CompletionStore:
         return self.client.collection(self.collection).document(run_key)
 
     def _marker(self, transition: str, run_key: str) -> Any:
+        # readable, and unambiguous: names may hold "__", the hash of the three never collides
         return self.client.collection(MARKERS).document(
-            f"{self.marker_prefix}{transition}__{run_key}")
+            f"{self.marker_prefix}{transition}__{run_key}__"
+            f"{_identity(self.pipeline, transition, run_key)}")
 
     def _delivery(self, transition: str, message_id: str) -> Any:
-        digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
         return self.client.collection(DELIVERIES).document(
-            f"{self.marker_prefix}{transition}__{digest}")
+            f"{self.marker_prefix}{transition}__{_identity(self.pipeline, transition, message_id)}")
 
     # -- completions ----------------------------------------------------------
 
@@ -112,29 +115,40 @@ class CompletionStore:
         self._doc(run_key).set(fields, merge=True, **self._bounded())
 
     def record(self, run_key: str, fields: dict[str, Any], transition: str,
-               message_id: str | None, now: dt.datetime) -> bool:
-        """Merge a completion's fields, once per message: False if this message was recorded.
+               message_id: str | None, now: dt.datetime, *, seen: Snapshot | None = None,
+               mark: bool = True) -> str:
+        """Write a completion's fields in one atomic batch (not a transaction: no lock).
 
-        The delivery marker's create and the merge are one atomic batch (not a
-        transaction: nothing waits on a lock), so of two deliveries of one
-        message exactly one writes.
+        With ``mark``, the batch also creates the message's delivery marker, so
+        of two deliveries of one message exactly one writes. With ``seen``, the
+        write holds only if the document is unchanged since that read (or still
+        absent): a failed status never overwrites a success written meanwhile.
+        Returns ``recorded``, ``marked`` (this message's marker exists) or
+        ``changed`` (the document changed since ``seen``).
         """
         from google.api_core import exceptions
 
-        if not message_id:
-            self.merge(run_key, fields)
-            return True
         batch = self.client.batch()
-        batch.create(self._delivery(transition, message_id), {
-            "run_key": run_key, "recorded_at": now,
-            "expire_at": now + dt.timedelta(days=DELIVERY_MARKER_DAYS)})  # a TTL field
-        batch.set(self._doc(run_key), fields, merge=True)
+        if mark and message_id:
+            batch.create(self._delivery(transition, message_id), {
+                "run_key": run_key, "recorded_at": now,
+                "expire_at": now + dt.timedelta(days=DELIVERY_MARKER_DAYS)})  # a TTL field
+        document = self._doc(run_key)
+        if seen is None:
+            batch.set(document, fields, merge=True)
+        elif seen.data is None:
+            batch.create(document, fields)
+        else:
+            batch.update(document, _field_paths(fields),
+                         option=self.client.write_option(last_update_time=seen.update_time))
         self.calls["commits"] += 1
         try:
             batch.commit(**self._bounded())
-        except (exceptions.AlreadyExists, exceptions.Conflict):
-            return False
-        return True
+        except exceptions.AlreadyExists as error:
+            return "marked" if DELIVERIES in str(error) else "changed"
+        except exceptions.FailedPrecondition:
+            return "changed"
+        return "recorded"
 
     def set_first_completion(self, run_key: str, when: dt.datetime, seen: Any) -> bool:
         """Set ``_first_completion_at`` unless the document changed since ``seen``."""
@@ -165,7 +179,7 @@ class CompletionStore:
         self.calls["commits"] += 1
         try:
             batch.commit(**self._bounded())
-        except (exceptions.AlreadyExists, exceptions.Conflict):
+        except exceptions.AlreadyExists:  # ABORTED (contention) is retried, never a "no"
             return False
         return True
 
@@ -185,15 +199,25 @@ class CompletionStore:
             self._marker(transition, run_key).update(
                 {"owner": owner, "lease_until": lease_until}, option=option,
                 **self._bounded())
-        except (exceptions.FailedPrecondition, exceptions.Aborted, exceptions.NotFound):
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
             return False
         return True
 
     def release(self, transition: str, run_key: str, owner: str, now: dt.datetime) -> None:
-        """End our lease at once (the publish failed): the redelivery may take over."""
+        """End our lease at once (the publish failed), if it is still ours: the redelivery
+        may take over. An attempt whose claim was taken over never ends the new owner's."""
+        from google.api_core import exceptions
+
+        marker = self.read_marker(transition, run_key)
+        if (marker.data or {}).get("owner") != owner:
+            return
         self.calls["writes"] += 1
-        self._marker(transition, run_key).set({"lease_until": now, "released_by": owner},
-                                              merge=True, **self._bounded())
+        # changed meanwhile (FailedPrecondition): someone else owns it now
+        with contextlib.suppress(exceptions.FailedPrecondition, exceptions.NotFound):
+            self._marker(transition, run_key).update(
+                {"lease_until": now, "released_by": owner},
+                option=self.client.write_option(last_update_time=marker.update_time),
+                **self._bounded())
 
     def finish_trigger(self, transition: str, run_key: str, document: dict[str, Any],
                        marker: dict[str, Any]) -> None:
@@ -212,3 +236,34 @@ class CompletionStore:
         reference = collection.document(safe) if safe else collection.document()
         self.calls["writes"] += 1
         reference.set(record, **self._bounded())
+
+
+def _identity(*parts: str) -> str:
+    """A short hash of several names together: distinct whatever the names hold."""
+    text = "\x00".join(parts)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _transient(error: Exception) -> bool:
+    """Worth retrying within the budget: unavailable, deadline, and ABORTED (contention)."""
+    from google.api_core import exceptions
+    from google.api_core.retry import if_transient_error
+
+    return bool(if_transient_error(error)) or isinstance(error, exceptions.Aborted)
+
+
+def _field_paths(fields: dict[str, Any]) -> dict[str, Any]:
+    """``update`` takes field paths: a nested ``_unknown`` entry becomes ``_unknown.`name```.
+
+    (An update would otherwise replace the whole ``_unknown`` map.)
+    """
+    from google.cloud.firestore_v1.field_path import FieldPath
+
+    paths: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "_unknown" and isinstance(value, dict):
+            for name, entry in value.items():
+                paths[FieldPath("_unknown", name).to_api_repr()] = entry
+        else:
+            paths[FieldPath(key).to_api_repr()] = value
+    return paths

@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# A letter first: names starting with "_" are the Firestore document's metadata fields, and
+# the orchestrator rejects them in messages; at most 256 characters, as messages allow.
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,255}$"
 ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
 NOTIFY_CHANNELS = ("slack", "webhook", "log")
 
