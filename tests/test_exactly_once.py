@@ -11,7 +11,6 @@ import datetime as dt
 import json
 
 import pytest
-from google.api_core import exceptions
 
 from phasegate.orchestrator.core import TriggerInProgress
 from phasegate.orchestrator.store import StoreUnavailable
@@ -66,6 +65,8 @@ def test_a_stall_after_the_publish_is_the_one_documented_duplicate(project_id):
     orchestrator, stream = make_orchestrator(project_id, "phase3_to_phase4", clock)
     for name in PHASE3[:-1]:
         orchestrator.handle_push(push(completion(name), f"m-{name}"))
+    from google.api_core import exceptions
+
     finish = orchestrator.store.finish_trigger
     stalls = []
 
@@ -257,6 +258,8 @@ def test_a_late_failed_delivery_never_overwrites_a_success(project_id):
 
 
 def test_contention_aborted_is_never_taken_for_already_recorded(project_id):
+    from google.api_core import exceptions
+
     expectations = _expectations("nba")
     orchestrator, _ = _orchestrator(project_id, expectations)
     client = orchestrator.store.client

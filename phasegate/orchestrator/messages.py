@@ -40,8 +40,6 @@ class PushEnvelope:
 
     data: bytes
     message_id: str | None
-    publish_time: str | None
-    attributes: dict[str, str]
     subscription: str | None
 
 
@@ -103,15 +101,7 @@ def decode_push(event_data: Any) -> PushEnvelope:
         too_long = Rejected(f"message id is longer than {_MAX_MESSAGE_ID} bytes", _dump(message))
         too_long.message_id, too_long.subscription = message_id, subscription
         raise too_long
-    attributes = message.get("attributes") or {}
-    return PushEnvelope(
-        data=data,
-        message_id=message_id,
-        publish_time=_text_or_none(message.get("publishTime") or message.get("publish_time")),
-        attributes={str(k): str(v) for k, v in attributes.items()} if isinstance(
-            attributes, dict) else {},
-        subscription=subscription,
-    )
+    return PushEnvelope(data=data, message_id=message_id, subscription=subscription)
 
 
 def _shown(value: Any) -> str:

@@ -64,7 +64,6 @@ class Scenario:
     calendar: frozenset[str] = frozenset()
     trigger_publish: str = "ok"
     topic: str = "routed"  # routed: by the processor's phase; shared: every function gets all
-    description: str = ""
 
     @property
     def name(self) -> str:
@@ -135,7 +134,7 @@ def load_scenario(path: Path) -> Scenario:
     read = _Reader(path, document.positions)
     top = read.mapping(document.data, (), {"registry", "start", "canary_every", "until",
                                           "events", "expect", "calendar", "trigger_publish",
-                                          "topic", "description"})
+                                          "topic", "description"})  # description: for readers
     for required in ("registry", "start", "until"):
         if required not in top:
             raise read.fail((), f"missing required field {required!r}")
@@ -177,7 +176,6 @@ def load_scenario(path: Path) -> Scenario:
                            for i, d in enumerate(calendar)),
         trigger_publish=trigger_publish,
         topic=topic,
-        description=str(top.get("description", "")),
     )
     for index, raw in enumerate(top.get("events") or []):
         scenario.events.append(_event(read, raw, ("events", index)))

@@ -44,14 +44,9 @@ LEGACY = ["p2_gamebook", "p2_boxscores"]  # phasegate: ignore[PG202] frozen dash
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from phasegate.validator.context import Rule, RuleContext
-from phasegate.validator.findings import Finding, Severity
+from phasegate.validator.context import Rule
+from phasegate.validator.findings import Severity
 
 RULE = Rule.from_doc(__doc__, Severity.WARNING)
-
-
-def check(ctx: RuleContext) -> Iterator[Finding]:
-    """Reported by validator.suppression after all other rules ran; nothing to do here."""
-    return iter(())
+# No check(): suppressions are judged after every other rule ran
+# (phasegate.validator.suppression.apply_suppressions reports PG207).
