@@ -55,15 +55,25 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
     project = env.get("GOOGLE_CLOUD_PROJECT")
 
     def canary_http(request: Any) -> tuple[str, int, dict[str, str]]:
-        """Run the canary once (Cloud Scheduler's POST)."""
-        from google.cloud import firestore
+        """Run the canary once (Cloud Scheduler's POST).
 
-        from phasegate.canary.run import EXIT_FAILED, run_once
-        from phasegate.canary.store import CanaryStore
+        No credentials, an unreachable Firestore or any other failure answers
+        500 with the run's JSON, after telling every channel that works.
+        """
+        from phasegate.canary.run import EXIT_FAILED, report_failure, run_once
+        from phasegate.canary.store import CanaryStore, FirestoreUnavailable, firestore_client
 
-        store = CanaryStore(firestore.Client(project=project),
-                            pipeline=str(settings.expectations["pipeline"]))
-        result = run_once(store, settings, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        try:
+            store = CanaryStore(firestore_client(project),
+                                pipeline=str(settings.expectations["pipeline"]))
+            result = run_once(store, settings, now)
+        except FirestoreUnavailable as error:
+            result = report_failure(settings, now, f"the canary could not reach Firestore: "
+                                                   f"{error}")
+        except Exception as error:  # noqa: BLE001 - Cloud Scheduler records a 500, not a crash
+            result = report_failure(settings, now, f"the canary failed: "
+                                                   f"{type(error).__name__}")
         status = 500 if result.exit_code == EXIT_FAILED else 200
         return json.dumps(result.as_json(), default=str), status, {
             "Content-Type": "application/json"}

@@ -106,7 +106,9 @@ class CanaryStore:
         """Delivery results and the heartbeat, in one commit."""
         batch = self.client.batch()
         for incident_id, fields in updates.items():
-            batch.set(self._incident(incident_id), fields, merge=True)
+            # each field replaced whole: a merge would keep the channels already delivered
+            # in ``pending`` and send them the same notification again on the next run
+            batch.set(self._incident(incident_id), fields, merge=list(fields))
         batch.set(self._heartbeat(), {**heartbeat, "pipeline": self.pipeline})
         self.calls["commits"] += 1
         batch.commit(retry=self.retry, timeout=self.timeout)
