@@ -594,6 +594,9 @@ def test_record_is_documented_and_needs_now():
 
 @pytest.mark.parametrize("project", ["some-project", None])
 def test_no_credentials_exits_3_with_one_line_and_tells_the_channels(tmp_path, project):
+    from tests.emulators import require_gcp
+
+    require_gcp()  # the Google clients and functions-framework
     with recorder() as slack:
         extra = {"SLACK_WEBHOOK_URL": slack.url}
         if project:
@@ -626,6 +629,9 @@ def test_no_credentials_exits_3_with_one_line_and_tells_the_channels(tmp_path, p
 
 def test_the_deployed_canary_without_credentials_answers_500_and_tells_the_log(
         tmp_path, monkeypatch, capsys):
+    from tests.emulators import require_gcp
+
+    require_gcp()  # the Google clients and functions-framework
     from phasegate.canary import function_handler
 
     for name in ("GOOGLE_APPLICATION_CREDENTIALS", "FIRESTORE_EMULATOR_HOST",

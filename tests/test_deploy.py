@@ -662,6 +662,9 @@ def pipeline_root(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_build_writes_self_contained_folders(pipeline_root: Path, tmp_path: Path) -> None:
+    from tests.emulators import require_gcp
+
+    require_gcp()  # the Google clients and functions-framework
     out = pipeline_root / "build"
     written = build(pipeline_root, pipeline_root / "registry" / "processors.yaml", out)
     for folder in ("orchestrator", "canary"):
