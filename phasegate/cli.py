@@ -1,6 +1,8 @@
-"""The ``phasegate`` command line: thin, and quick to start.
+"""The ``phasegate`` command line: it parses and dispatches, nothing else.
 
-Each command imports what it needs when it runs, so ``phasegate validate``
+Each command is a typed function in its own package (``validator.command``,
+``generation``, ``scaffold``, ``deploy.commands``, ``canary.commands``,
+``scenario.command``), imported only when it runs, so ``phasegate validate``
 never pays for Google Cloud libraries (a test holds it to that).
 """
 
@@ -11,14 +13,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from phasegate.usage import UsageError
 
 if TYPE_CHECKING:
-    from phasegate.canary.evaluate import Settings
-    from phasegate.registry.models import Registry
+    from phasegate.registry.loading import LoadedRegistry
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-DEFAULT_REGISTRY = Path("registry") / "processors.yaml"
+EXIT_USAGE = 2
 FORMATS = ("text", "json", "github", "sarif")
 
 EXIT_CODES_HELP = """\
@@ -27,10 +29,6 @@ exit codes:
   1  findings at error level (or warnings with --strict)
   2  usage error, unreadable input or internal failure
 """
-
-
-class UsageError(Exception):
-    """Bad arguments or unreadable input: exit 2 with a one-line message."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -256,14 +254,12 @@ def _moment(text: str) -> object:
 
 
 def _duration(text: str) -> object:
-    import datetime as dt
-    import re
+    from phasegate.runtime import parse_duration
 
-    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 45m or 2h")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return dt.timedelta(**{unit: int(match.group(1))})
+    duration = parse_duration(text.strip())
+    if duration is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 45m, 2h or 1h30m")
+    return duration
 
 
 def _registry_options(command: argparse.ArgumentParser) -> None:
@@ -278,84 +274,24 @@ def _registry_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _registry_path(args: argparse.Namespace) -> Path:
-    root: Path = args.root
-    if not root.is_dir():
-        raise UsageError(f"--root {root}: not a directory")
-    if args.registry is not None:
-        return Path(args.registry)
-    from_env = os.environ.get("PHASEGATE_REGISTRY")
-    if from_env:
-        path = Path(from_env)
-        return path if path.is_absolute() else root / path
-    return root / DEFAULT_REGISTRY
+def _loaded(args: argparse.Namespace) -> LoadedRegistry:
+    from phasegate.registry.locate import load_for_command
 
-
-def _display(path: Path, root: Path) -> str:
-    """Paths in findings: relative to the root when inside it, as CI annotations want."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _refuse_escape(path: Path, root: Path, shown: str) -> None:
-    """A registry inside the root must not be a symlink out of it (a pull request can commit
-    one); a registry named outside the root with --registry is the user's own choice."""
-    from phasegate.registry.confine import is_within
-
-    base = root.resolve()
-    if is_within(Path(os.path.abspath(path)), base) and not is_within(path.resolve(), base):
-        raise UsageError(f"{shown}: resolves outside the repository root through a symlink; "
-                         "not read")
-
-
-def _load(args: argparse.Namespace) -> Any:
-    """The registry named by --registry/--root/PHASEGATE_REGISTRY, loaded (maybe invalid).
-
-    A missing or unreadable file is a usage error (exit 2), with the path.
-    """
-    from phasegate.registry.loading import load_registry
-    from phasegate.registry.yaml_loader import UnreadableFile
-
-    path = _registry_path(args)
-    shown = _display(path, args.root)
-    if not path.exists():
-        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
-    _refuse_escape(path, args.root, shown)
-    try:
-        return load_registry(path, shown)
-    except UnreadableFile as error:
-        raise UsageError(str(error)) from error
+    return load_for_command(args.registry, args.root, os.environ)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from phasegate.validator.check import check_loaded
-    from phasegate.validator.findings import summarize
-    from phasegate.validator.reporters import REPORTERS
+    from phasegate.validator.command import validate_command
 
-    loaded = _load(args)
-    shown = loaded.path
-    findings = check_loaded(loaded, args.root)
-    sys.stdout.write(REPORTERS[args.format](findings))
-    summary = summarize(findings)
-    if findings:
-        print(f"phasegate: {shown}: {summary.errors} error(s), {summary.warnings} warning(s)",
-              file=sys.stderr)
-    else:
-        print(f"phasegate: {shown}: no problems found", file=sys.stderr)
-    failed = summary.errors > 0 or (args.strict and summary.warnings > 0)
-    return EXIT_FINDINGS if failed else EXIT_CLEAN
+    return validate_command(_loaded(args), args.root, output_format=args.format,
+                            strict=args.strict, out=sys.stdout, err=sys.stderr)
 
 
 def _generate(args: argparse.Namespace) -> int:
     from phasegate.generation import generate
+    from phasegate.registry.locate import checked_path
 
-    path = _registry_path(args)
-    shown = _display(path, args.root)
-    if not path.exists():
-        raise UsageError(f"{shown}: no such file (give --registry PATH or --root DIR)")
-    _refuse_escape(path, args.root, shown)
+    path, shown = checked_path(args.registry, args.root, os.environ)
     return generate(path, args.root, check=args.check, out=sys.stdout, err=sys.stderr,
                     shown=shown)
 
@@ -371,219 +307,47 @@ def _deploy_plan(args: argparse.Namespace) -> int:
     from phasegate.deploy.commands import plan_loaded_command
 
     # only the script reaches stdout (`deploy plan | bash`); findings go to stderr
-    return plan_loaded_command(_load(args), args.root, project=args.project,
+    return plan_loaded_command(_loaded(args), args.root, project=args.project,
                                region=args.region, check=args.check, out=sys.stdout,
                                err=sys.stderr)
 
 
 def _deploy_build(args: argparse.Namespace) -> int:
     from phasegate.deploy.commands import build_command
+    from phasegate.registry.locate import checked_path
 
-    path = _registry_path(args)
-    _refuse_escape(path, args.root, _display(path, args.root))
+    path, _ = checked_path(args.registry, args.root, os.environ)
     return build_command(args.root, path, args.directory, err=sys.stderr)
 
 
-def _canary_settings(args: argparse.Namespace) -> tuple[Registry, Settings]:
-    from phasegate.generation import GenerationError, canary_settings
-
-    loaded = _load(args)
-    shown = loaded.path
-    if loaded.registry is None:
-        raise UsageError(f"{shown} has errors; run `phasegate validate`")
-    try:
-        settings = canary_settings(loaded.registry, shown, args.root)
-    except GenerationError as error:
-        raise UsageError(str(error)) from error
-    return loaded.registry, settings
-
-
-def _firestore(project: str | None) -> Any:
-    """A Firestore client; FirestoreUnavailable (one line) when none can be made."""
-    from phasegate.canary.store import firestore_client
-
-    return firestore_client(project)
-
-
 def _canary_run(args: argparse.Namespace) -> int:
-    import datetime as dt
-    import json
-    import time
+    from phasegate.canary.commands import run_command
 
-    from phasegate.canary.run import EXIT_FAILED, RunResult, report_failure, run_once
-    from phasegate.canary.settings import interval_minutes
-    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
-
-    if args.record and args.now is None:
-        raise UsageError("--record only applies to a replay with --now (a run at the clock "
-                         "always records)")
-    if args.record and args.dry_run:
-        raise UsageError("--record and --dry-run contradict each other")
-    # DESIGN: a replay (--now) never opens or resolves real incidents unless asked to
-    dry_run = bool(args.dry_run or (args.now is not None and not args.record))
-    registry, settings = _canary_settings(args)
-
-    def show(result: RunResult) -> int:
-        if args.format == "json":
-            sys.stdout.write(json.dumps(result.as_json(), indent=2, default=str) + "\n")
-        else:
-            sys.stdout.write(result.as_text())
-        sys.stdout.flush()
-        if result.exit_code == EXIT_FAILED and result.errors:
-            more = len(result.errors) - 1
-            print(f"phasegate: error: {result.errors[0]}"
-                  + (f" (and {more} more)" if more else ""), file=sys.stderr)
-        return result.exit_code
-
-    try:
-        client = _firestore(args.project)
-    except FirestoreUnavailable as error:
-        return show(report_failure(settings, args.now or dt.datetime.now(dt.UTC),
-                                   f"the canary could not reach Firestore: {error}",
-                                   stream=sys.stderr, dry_run=dry_run))
-    store = CanaryStore(client, pipeline=registry.pipeline)
-    looping = not (args.once or args.now is not None)
-    while True:
-        now = args.now or dt.datetime.now(dt.UTC)
-        problems, interval = [], None
-        if looping:
-            try:
-                interval = interval_minutes(settings)
-            except ValueError as error:
-                problems.append(f"{error}: `canary run` without --once cannot keep a "
-                                "schedule, so this run is its last (run it from cron with "
-                                "--once, or fix the schedule)")
-        result = run_once(store, settings, now, dry_run=dry_run, stream=sys.stderr,
-                          problems=problems)
-        code = show(result)
-        if interval is None:
-            return code
-        time.sleep(60 * interval)
+    return run_command(_loaded(args), args.root, project=args.project, now=args.now,
+                       record=args.record, dry_run=args.dry_run, once=args.once,
+                       output_format=args.format, out=sys.stdout, err=sys.stderr)
 
 
 def _canary_heartbeat(args: argparse.Namespace) -> int:
-    import datetime as dt
+    from phasegate.canary.commands import heartbeat_command
 
-    from phasegate.canary.evaluate import as_time
-    from phasegate.canary.run import EXIT_FAILED, one_line, report_failure
-    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
-
-    loaded = _load(args)
-    if loaded.registry is None:
-        raise UsageError(f"{loaded.path} has errors; run `phasegate validate`")
-    now = args.now or dt.datetime.now(dt.UTC)
-    try:
-        beat = CanaryStore(_firestore(args.project), timeout=15,
-                           pipeline=loaded.registry.pipeline).read_heartbeat()
-    except Exception as error:  # noqa: BLE001 - unreadable is its own exit code
-        reason = str(error) if isinstance(error, FirestoreUnavailable) else one_line(error)
-        message = f"cannot read the canary heartbeat: {reason}"
-        try:  # the watchdog is blind: say so where the canary's alerts go
-            _, settings = _canary_settings(args)
-        except UsageError:
-            pass
-        else:
-            report_failure(settings, now, message, stream=sys.stderr)
-        print(f"phasegate: error: {message}", file=sys.stderr)
-        return EXIT_FAILED
-    if beat is None:
-        print("phasegate: the canary has never recorded a heartbeat", file=sys.stderr)
-        return EXIT_FINDINGS
-    at = as_time(beat.get("at"))
-    if at is None:
-        print("phasegate: the canary's heartbeat record is malformed (no time)",
-              file=sys.stderr)
-        return EXIT_FINDINGS
-    age = now - at
-    print(f"last canary run {at.isoformat()} ({age} ago), outcome "
-          f"{str(beat.get('outcome'))[:40]}")
-    if age > args.max_age:
-        print(f"phasegate: the canary's last run is older than {args.max_age}",
-              file=sys.stderr)
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return heartbeat_command(_loaded(args), args.root, project=args.project, now=args.now,
+                             max_age=args.max_age, out=sys.stdout, err=sys.stderr)
 
 
 def _explain(args: argparse.Namespace) -> int:
-    import datetime as dt
+    from phasegate.canary.commands import explain_command
 
-    from phasegate.canary.explain import explain
-    from phasegate.canary.run import EXIT_FAILED, one_line
-    from phasegate.canary.store import CanaryStore, FirestoreUnavailable
-
-    registry, settings = _canary_settings(args)
-    try:
-        dt.date.fromisoformat(args.run_key)
-    except ValueError as error:
-        raise UsageError(f"RUN_KEY {args.run_key!r} is not a date (YYYY-MM-DD)") from error
-    transitions = settings.expectations["transitions"]
-    if args.transition not in transitions:
-        raise UsageError(f"unknown transition {args.transition!r}; the registry has: "
-                         f"{', '.join(sorted(transitions))}")
-    now = args.now or dt.datetime.now(dt.UTC)
-    try:
-        store = CanaryStore(_firestore(args.project), timeout=15, pipeline=registry.pipeline)
-        text = explain(store, settings, args.transition, args.run_key, now)
-    except FirestoreUnavailable as error:
-        print(f"phasegate: error: cannot read Firestore: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as error:  # noqa: BLE001
-        print(f"phasegate: error: cannot read Firestore: {one_line(error)}", file=sys.stderr)
-        return EXIT_FAILED
-    sys.stdout.write(text)
-    return EXIT_CLEAN
+    return explain_command(_loaded(args), args.root, transition=args.transition,
+                           run_key=args.run_key, project=args.project, now=args.now,
+                           out=sys.stdout, err=sys.stderr)
 
 
 def _test(args: argparse.Namespace) -> int:
-    import contextlib
-    import tempfile
+    from phasegate.scenario.command import test_command
 
-    from phasegate.scenario import report
-    from phasegate.scenario.spec import ScenarioError, load_scenario
-
-    files: list[Path] = []
-    for path in args.paths:
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageError(f"{path}: no such scenario file or directory")
-    if not files:
-        raise UsageError("no scenario files found")
-    try:
-        scenarios = [load_scenario(path) for path in files]
-    except ScenarioError as error:
-        print(f"{error}", file=sys.stderr)
-        return EXIT_USAGE
-    with contextlib.ExitStack() as stack:
-        if not (os.environ.get("FIRESTORE_EMULATOR_HOST")
-                and os.environ.get("PUBSUB_EMULATOR_HOST")):
-            from phasegate.scenario.emulators import Emulator, sdk_problem, sdk_root
-
-            problem = sdk_problem()
-            if problem:
-                raise UsageError(f"scenarios need the emulators: {problem}")
-            sdk = sdk_root()
-            assert sdk is not None
-            logs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            for kind, variable in (("firestore", "FIRESTORE_EMULATOR_HOST"),
-                                   ("pubsub", "PUBSUB_EMULATOR_HOST")):
-                emulator = Emulator(kind, sdk).start(logs)
-                stack.callback(emulator.stop)
-                os.environ[variable] = emulator.host
-        from phasegate.scenario.runner import run_scenario
-
-        try:
-            results = [run_scenario(scenario) for scenario in scenarios]
-        except ScenarioError as error:
-            print(f"{error}", file=sys.stderr)
-            return EXIT_USAGE
-    render = report.as_json if args.format == "json" else report.text
-    sys.stdout.write(render(results))
-    if args.junit:
-        args.junit.write_text(report.junit(results), encoding="utf-8")
-    return EXIT_CLEAN if all(r.passed for r in results) else EXIT_FINDINGS
+    return test_command(args.paths, junit=args.junit, output_format=args.format,
+                        out=sys.stdout, err=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

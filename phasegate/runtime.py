@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,24 @@ WHENS = ("before_today", "today", "tomorrow", "after_today")
 FORMAT = 2
 _KEYS = ("format", "phasegate_version", "registry_digest", "pipeline", "timezone", "aliases",
          "processors", "transitions")
+
+
+_DURATION = re.compile(r"(\d+)([dhms])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: Any) -> dt.timedelta | None:
+    """``45m``, ``2h``, ``1d1h30m`` as a timedelta; None for anything else.
+
+    The one parser of durations: scenario files, ``--max-age``, and the
+    registry's policy tiers all write them this way.
+    """
+    if not isinstance(text, str) or not text or _DURATION.sub("", text) != "":
+        return None
+    total = dt.timedelta()
+    for amount, unit in _DURATION.findall(text):
+        total += dt.timedelta(**{_UNITS[unit]: int(amount)})
+    return total
 
 
 class ExpectationsError(Exception):

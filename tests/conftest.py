@@ -67,29 +67,17 @@ def repo_dir(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory):
-    """Both emulators for the session; their hosts are exported as the clients expect."""
-    from tests.emulators import Emulator, require_sdk
+    """Both emulators for the session (the same context manager as `phasegate test`)."""
+    from phasegate.scenario.emulators import EmulatorsUnavailable, running_emulators
+    from tests.emulators import require_sdk
 
-    sdk = require_sdk()
+    require_sdk()
     logs = tmp_path_factory.mktemp("emulator-logs")
-    firestore = Emulator("firestore", sdk).start(logs)
-    pubsub = Emulator("pubsub", sdk)
     try:
-        pubsub.start(logs)
-    except Exception:
-        firestore.stop()
-        raise
-    saved = {k: os.environ.get(k) for k in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")}
-    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore.host
-    os.environ["PUBSUB_EMULATOR_HOST"] = pubsub.host
-    yield {"firestore": firestore, "pubsub": pubsub}
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    firestore.stop()
-    pubsub.stop()
+        with running_emulators(logs) as hosts:
+            yield hosts
+    except EmulatorsUnavailable as error:
+        pytest.fail(f"the emulators did not start: {error}")
 
 
 @pytest.fixture

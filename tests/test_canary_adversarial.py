@@ -350,7 +350,7 @@ def test_a_bad_url_fails_its_channel_and_the_run_goes_on(project_id, monkeypatch
 def test_command_line_bad_slack_url_exits_3_and_still_writes_the_heartbeat(project_id,
                                                                            emulators):
     env = {"GOOGLE_CLOUD_PROJECT": project_id, "NO_GCE_CHECK": "True",
-           "FIRESTORE_EMULATOR_HOST": emulators["firestore"].host,
+           "FIRESTORE_EMULATOR_HOST": emulators["firestore"],
            "SLACK_WEBHOOK_URL": f"hooks.slack.com/services/{SECRET}"}
     seed(project_id, "2026-02-09", late_body())
     result = run_phasegate("canary", "run", "--once", "--now", NOW_ARG, "--record", env=env)
@@ -548,7 +548,7 @@ def test_explain_explains_a_malformed_document(project_id, emulators):
     seed(project_id, "2026-02-09", {**late_body(), "_unknown": "oops", "_triggered": "yes",
                                     PHASE2[-1]: list(range(1000)), "\x1b[31mred": 1})
     env = {"GOOGLE_CLOUD_PROJECT": project_id, "NO_GCE_CHECK": "True",
-           "FIRESTORE_EMULATOR_HOST": emulators["firestore"].host}
+           "FIRESTORE_EMULATOR_HOST": emulators["firestore"]}
     result = run_phasegate("explain", "phase2_to_phase3", "2026-02-09", "--now", NOW_ARG,
                            env=env)
     assert result.returncode == 0, result.stderr
@@ -563,7 +563,7 @@ def test_now_without_record_sends_and_stores_nothing(project_id, emulators):
     seed(project_id, "2026-02-09", late_body())
     with recorder() as slack:
         env = {"GOOGLE_CLOUD_PROJECT": project_id, "NO_GCE_CHECK": "True",
-               "FIRESTORE_EMULATOR_HOST": emulators["firestore"].host,
+               "FIRESTORE_EMULATOR_HOST": emulators["firestore"],
                "SLACK_WEBHOOK_URL": slack.url}
         replay = run_phasegate("canary", "run", "--once", "--now", NOW_ARG, "--format", "json",
                                env=env)
@@ -736,14 +736,15 @@ def test_the_loop_with_an_invalid_schedule_reports_and_stops(project_id, monkeyp
     """`canary run` without --once needs the schedule: an invalid one is reported, not a
     crash between two runs."""
     from phasegate import cli
+    from phasegate.canary import commands
     from phasegate.registry.loading import load_registry
 
     loaded = load_registry(REPO / "registry" / "processors.yaml", "registry/processors.yaml")
     settings = make_settings([{"log": {}}], schedule="every fifteen minutes")
-    monkeypatch.setattr(cli, "_canary_settings", lambda args: (loaded.registry, settings))
+    monkeypatch.setattr(commands, "settings_for", lambda *args: (loaded.registry, settings))
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project_id)
     monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("the loop slept"))
-    code = cli.main(["canary", "run", "--format", "json"])
+    code = cli.main(["canary", "run", "--format", "json", "--root", str(REPO)])
     captured = capsys.readouterr()
     assert code == EXIT_FAILED
     errors = json.loads(captured.out)["errors"]

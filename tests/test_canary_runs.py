@@ -164,7 +164,7 @@ def test_firestore_unreadable_exits_3_and_says_so(project_id, monkeypatch, tmp_p
 
 def test_command_line_run_json_and_heartbeat(project_id, emulators):
     env = {"GOOGLE_CLOUD_PROJECT": project_id,
-           "FIRESTORE_EMULATOR_HOST": emulators["firestore"].host}
+           "FIRESTORE_EMULATOR_HOST": emulators["firestore"]}
     seed_late(project_id)
     with endpoint() as slack:
         env["SLACK_WEBHOOK_URL"] = slack.url

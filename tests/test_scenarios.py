@@ -8,13 +8,14 @@ from xml.etree import ElementTree
 
 import pytest
 
-from phasegate.scenario.spec import ScenarioError, load_scenario, parse_duration
+from phasegate.runtime import parse_duration
+from phasegate.scenario.spec import ScenarioError, load_scenario
 from tests.conftest import REPO, run_phasegate
 
 
 def emulator_env(emulators) -> dict[str, str]:
-    return {"FIRESTORE_EMULATOR_HOST": emulators["firestore"].host,
-            "PUBSUB_EMULATOR_HOST": emulators["pubsub"].host}
+    return {"FIRESTORE_EMULATOR_HOST": emulators["firestore"],
+            "PUBSUB_EMULATOR_HOST": emulators["pubsub"]}
 
 
 def test_the_shipped_scenarios_pass_with_zero_false_alerts(emulators, tmp_path):

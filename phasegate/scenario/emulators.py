@@ -8,13 +8,16 @@ scenario runner and by the test fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,3 +112,46 @@ def sdk_problem() -> str | None:
     if not (root / "platform" / "pubsub-emulator").is_dir():
         return "the gcloud component pubsub-emulator is not installed"
     return None
+
+
+class EmulatorsUnavailable(RuntimeError):
+    """The emulators cannot start here (no gcloud, no Java, a component missing, a crash)."""
+
+
+@contextlib.contextmanager
+def running_emulators(log_dir: Path | None = None) -> Iterator[dict[str, str]]:
+    """Both emulators, their hosts exported as the Google clients expect, stopped afterwards.
+
+    When ``FIRESTORE_EMULATOR_HOST`` and ``PUBSUB_EMULATOR_HOST`` are already set,
+    those are used and nothing is started. Shared by ``phasegate test`` and the test
+    suite; raises EmulatorsUnavailable with the reason when they cannot run.
+    """
+    variables = {"firestore": "FIRESTORE_EMULATOR_HOST", "pubsub": "PUBSUB_EMULATOR_HOST"}
+    if all(os.environ.get(v) for v in variables.values()):
+        yield {kind: os.environ[v] for kind, v in variables.items()}
+        return
+    problem = sdk_problem()
+    if problem:
+        raise EmulatorsUnavailable(problem)
+    sdk = sdk_root()
+    assert sdk is not None
+    saved = {v: os.environ.get(v) for v in variables.values()}
+    with contextlib.ExitStack() as stack:
+        logs = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        hosts = {}
+        for kind, variable in variables.items():
+            emulator = Emulator(kind, sdk)
+            stack.callback(emulator.stop)
+            try:
+                emulator.start(logs)
+            except RuntimeError as error:
+                raise EmulatorsUnavailable(str(error)) from error
+            hosts[kind] = os.environ[variable] = emulator.host
+        try:
+            yield hosts
+        finally:
+            for variable, value in saved.items():
+                if value is None:
+                    os.environ.pop(variable, None)
+                else:
+                    os.environ[variable] = value

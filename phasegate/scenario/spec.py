@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from phasegate.registry.yaml_loader import Positions, UnreadableFile, load_file
+from phasegate.runtime import parse_duration
 
-_DURATION = re.compile(r"(\d+)(d|h|m|s)")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 STATES = ("MISSING_RUN", "LATE", "STUCK", "UNKNOWN_NAMES", "STALE_REGISTRY", "CANARY_ERROR")
 
 
@@ -68,15 +66,6 @@ class Scenario:
     @property
     def name(self) -> str:
         return self.path.stem
-
-
-def parse_duration(text: Any) -> dt.timedelta | None:
-    if not isinstance(text, str) or not text or _DURATION.sub("", text) != "":
-        return None
-    total = dt.timedelta()
-    for amount, unit in _DURATION.findall(text):
-        total += dt.timedelta(**{_UNITS[unit]: int(amount)})
-    return total
 
 
 def format_duration(delta: dt.timedelta) -> str:
