@@ -18,12 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-COMPLETING = frozenset({"success", "partial"})
-STATUSES = COMPLETING | {"failed", "no_data", "skipped"}
-WHENS = ("before_today", "today", "tomorrow", "after_today")
+Status = Literal["success", "partial", "failed", "no_data", "skipped"]
+COMPLETING: frozenset[str] = frozenset({"success", "partial"})
+STATUSES: frozenset[str] = frozenset(get_args(Status))
+When = Literal["before_today", "today", "tomorrow", "after_today"]
+WHENS: tuple[str, ...] = get_args(When)
+# What the canary says of a transition and run key (DESIGN's "Canary states"); the last three
+# are warnings beside the state, CANARY_ERROR is the canary's own failure.
+State = Literal["NO_DATA", "MISSING_RUN", "WAITING", "LATE", "STUCK", "UNREADABLE",
+                "TRIGGERED", "MIRROR_FAILED", "UNKNOWN_NAMES", "STALE_REGISTRY", "CANARY_ERROR"]
+STATES: tuple[str, ...] = get_args(State)
 
 # The generated data's shape: a runtime built for another layout refuses it at cold start.
 FORMAT = 2

@@ -153,8 +153,8 @@ def redact(raw: str) -> str:
 
 @dataclass
 class Channel:
-    name: str  # slack | webhook | log (with the env variable: slack:SLACK_WEBHOOK_URL)
-    kind: str
+    name: str  # the kind, with the env variable: slack:SLACK_WEBHOOK_URL
+    kind: str  # slack, webhook, log; anything else (a malformed entry) fails when used
     url_env: str | None = None
 
     def url(self) -> str:

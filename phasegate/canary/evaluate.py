@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phasegate.runtime import COMPLETING, processor_status, select_mode
+from phasegate.runtime import COMPLETING, State, processor_status, select_mode
 
 MAX_NAME_CHARS = 80  # a name from a document, as shown in a detail
 MAX_NAMES_SHOWN = 10  # names listed in one detail; the rest are counted
@@ -68,11 +68,13 @@ class Missing:
 
 
 @dataclass(frozen=True)
-class Check:
+class StateCheck:
+    """What the canary found for one transition and run key: a state, or a warning beside it."""
+
     transition: str
     run_key: str
     mode: str | None
-    state: str
+    state: State
     completed: tuple[str, ...] = ()
     missing: tuple[Missing, ...] = ()
     alerting: bool = False
@@ -236,7 +238,7 @@ def quiet_reason(run_key: str, settings: Settings) -> str | None:
 
 def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
              now: dt.datetime, settings: Settings,
-             history: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[Check]:
+             history: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[StateCheck]:
     """Every check for one transition and run key (the state, then any warnings)."""
     spec = settings.expectations["transitions"][transition]
     day = dt.date.fromisoformat(run_key)
@@ -260,7 +262,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
                                     quiet)
         except Exception as error:  # noqa: BLE001 - one document never breaks a run
             problem = f"interpreting it failed ({type(error).__name__})"
-    return [Check(**base, state="UNREADABLE", alerting=True,
+    return [StateCheck(**base, state="UNREADABLE", alerting=True,
                   detail=f"the document {short(spec['collection'])}/{run_key} cannot be "
                          f"interpreted: {problem}; fix or delete it (its other checks wait "
                          "until it can be read; every other run key is still checked)")]
@@ -269,7 +271,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
 def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                      document: Mapping[str, Any], now: dt.datetime, settings: Settings,
                      history: Mapping[str, Mapping[str, Any] | None],
-                     expected: frozenset[str], quiet: str | None) -> list[Check]:
+                     expected: frozenset[str], quiet: str | None) -> list[StateCheck]:
     aliases = settings.expectations["aliases"]
     done = completions(document, aliases)
     completed = tuple(sorted(set(done) & expected))
@@ -281,12 +283,12 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                                 history, aliases)]
     unknown = unknown_names(document, aliases)
     if unknown:
-        checks.append(Check(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
+        checks.append(StateCheck(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
                             detail=f"names the registry does not know: {names_text(unknown)}; "
                                    "they are never counted (a misspelt alias?)"))
     stale = stale_digest(document, spec)
     if stale:
-        checks.append(Check(**base, state="STALE_REGISTRY", completed=completed, alerting=True,
+        checks.append(StateCheck(**base, state="STALE_REGISTRY", completed=completed, alerting=True,
                             detail=f"not fired yet, and written by an orchestrator whose "
                                    f"expectations for this transition differ from the registry's "
                                    f"(transition digest {short(stale[:12])}, current "
@@ -310,19 +312,19 @@ def stale_digest(document: Mapping[str, Any], spec: Mapping[str, Any]) -> str | 
 
 
 def _no_document(base: dict[str, Any], day: dt.date, now: dt.datetime, settings: Settings,
-                 quiet: str | None) -> Check:
+                 quiet: str | None) -> StateCheck:
     run_key = day.isoformat()
     if run_key in settings.calendar:
         # elapsed hours, not wall-clock hours: convert before adding (DST days are 23 or 25 h)
         midnight = dt.datetime.combine(day, dt.time(), tzinfo=settings.zone).astimezone(dt.UTC)
         after = dt.timedelta(hours=float(settings.canary.get("missing_run_after_hours", 30)))
         if now >= midnight + after:
-            return Check(**base, state="MISSING_RUN", alerting=True,
+            return StateCheck(**base, state="MISSING_RUN", alerting=True,
                          detail=f"the calendar expects a run on {run_key} but no document "
                                 f"exists {after.total_seconds() / 3600:g} hours after its "
                                 "midnight: is the orchestrator being invoked at all?")
     detail = f"no document (quiet period: {quiet})" if quiet else "no document"
-    return Check(**base, state="NO_DATA", detail=detail, quiet=quiet)
+    return StateCheck(**base, state="NO_DATA", detail=detail, quiet=quiet)
 
 
 def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
@@ -330,24 +332,24 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                       completed: tuple[str, ...], missing: tuple[Missing, ...],
                       now: dt.datetime, quiet: str | None,
                       history: Mapping[str, Mapping[str, Any] | None],
-                      aliases: Mapping[str, str]) -> Check:
+                      aliases: Mapping[str, str]) -> StateCheck:
     common: dict[str, Any] = {**base, "completed": completed, "missing": missing}
     if document.get("_triggered"):
         reason = document.get("_trigger_reason") or "all_complete"
         detail = f"triggered ({short(reason)})"
         if reason == "deadline_partial":
             detail += "; warning: it fired without every expected processor"
-        return Check(**common, state="TRIGGERED", detail=detail)
+        return StateCheck(**common, state="TRIGGERED", detail=detail)
     if not missing:
         times = [when for name in completed if (when := done.get(name)) is not None]
         last = max(times) if times else as_time(document.get("_last_completion_at"))
         grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
         if last is not None and now >= last + grace:
-            return Check(**common, state="STUCK", alerting=True,
+            return StateCheck(**common, state="STUCK", alerting=True,
                          detail=f"all {len(completed)} expected processors completed by "
                                 f"{last.isoformat()}, but the transition has not fired "
                                 f"{int(grace.total_seconds() // 60)} minutes later")
-        return Check(**common, state="WAITING", detail="complete; within the grace period")
+        return StateCheck(**common, state="WAITING", detail="complete; within the grace period")
     first = as_time(document.get("_first_completion_at"))
     if first is None:
         known = [t for t in done.values() if t is not None]
@@ -365,10 +367,10 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                 f"{name} has not reported for {silent} run keys; its upstream may be disabled"
                 for name in drift)
         if quiet:
-            return Check(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
+            return StateCheck(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
                          quiet=quiet)
-        return Check(**common, state="LATE", alerting=True, detail=detail)
-    return Check(**common, state="WAITING",
+        return StateCheck(**common, state="LATE", alerting=True, detail=detail)
+    return StateCheck(**common, state="WAITING",
                  detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
                         "the deadline")
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from phasegate.canary.evaluate import Check, as_time
+from phasegate.canary.evaluate import StateCheck, as_time
+
+NotificationKind = Literal["open", "renotify", "resolve"]
 
 
 @dataclass(frozen=True)
 class Notification:
-    kind: str  # open | renotify | resolve
+    kind: NotificationKind
     transition: str
     run_key: str
     state: str
@@ -63,7 +65,7 @@ def incident_problem(data: Any) -> str | None:
     return None
 
 
-def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[Check],
+def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[StateCheck],
          now: dt.datetime, renotify_hours: float, window: Iterable[str],
          held: Iterable[str] = ()) -> Plan:
     """Notifications for this run, from the open incidents and the current checks.
@@ -98,6 +100,6 @@ def plan(open_incidents: Mapping[str, Mapping[str, Any]], checks: Iterable[Check
     return result
 
 
-def _note(kind: str, check: Check) -> Notification:
+def _note(kind: NotificationKind, check: StateCheck) -> Notification:
     return Notification(kind, check.transition, check.run_key, check.state, check.dedup_key,
                         check.detail, check.missing)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from phasegate.canary.channels import Budget, Channel, DeliveryFailed, channels_from, scrub, send
-from phasegate.canary.evaluate import Check, Settings, evaluate, printable, run_keys
+from phasegate.canary.evaluate import Settings, StateCheck, evaluate, printable, run_keys
 from phasegate.canary.incidents import Notification, incident_id, incident_problem, plan
 from phasegate.canary.settings import check_settings
 
@@ -41,7 +41,7 @@ class Delivery:
 @dataclass
 class RunResult:
     now: dt.datetime
-    checks: list[Check] = field(default_factory=list)
+    checks: list[StateCheck] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)

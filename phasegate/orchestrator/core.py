@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.orchestrator.logs import Checkpoint, CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
 from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate
 from phasegate.orchestrator.store import (
@@ -441,7 +441,7 @@ class Orchestrator:
         self.publish = publish
         return publish
 
-    def _log(self, outcome: Outcome, checkpoint: str, message: str,
+    def _log(self, outcome: Outcome, checkpoint: Checkpoint, message: str,
              completion: Completion | None, severity: str = "INFO", **fields: Any) -> None:
         outcome.checkpoint = checkpoint
         outcome.checkpoints.append(checkpoint)

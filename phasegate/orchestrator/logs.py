@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, get_args
 
-CHECKPOINTS = frozenset({
+Checkpoint = Literal[
     "RECEIVED", "RECORDED", "DUPLICATE", "UNKNOWN_PROCESSOR", "REJECTED", "WAITING",
     "TRIGGER_SET", "TRIGGER_PUBLISHED", "TRIGGER_FAILED", "ALREADY_TRIGGERED",
     "COLD_START_FAILED", "OUT_OF_SCOPE", "TRIGGER_IN_PROGRESS", "STORE_UNAVAILABLE",
-})
+]
+CHECKPOINTS: frozenset[str] = frozenset(get_args(Checkpoint))
 
 
 class CheckpointLog:
@@ -25,7 +26,7 @@ class CheckpointLog:
         self.stream = stream
         self.project = project
 
-    def emit(self, checkpoint: str, message: str, *, severity: str = "INFO",
+    def emit(self, checkpoint: Checkpoint, message: str, *, severity: str = "INFO",
              transition: str = "", run_key: str = "", correlation_id: str | None = None,
              **fields: Any) -> dict[str, Any]:
         assert checkpoint in CHECKPOINTS, checkpoint

@@ -46,7 +46,7 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _type_check(types: list[str], is_date: bool) -> Check:
+def _type_check(types: list[str], is_date: bool) -> Predicate:
     """One isinstance per value in the common case; bool is never a number."""
     if is_date or len(types) != 1 or types[0] not in _PYTHON_TYPES:
         return lambda v: any(_is_type(v, t, is_date) for t in types)
@@ -80,7 +80,7 @@ def _is_type(value: Any, name: str, is_date: bool) -> bool:
     return False
 
 
-Check = Callable[[Any], bool]
+Predicate = Callable[[Any], bool]
 
 
 class _Compiler:
@@ -88,9 +88,9 @@ class _Compiler:
 
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
-        self.refs: dict[str, Check] = {}
+        self.refs: dict[str, Predicate] = {}
 
-    def ref(self, ref: str) -> Check:
+    def ref(self, ref: str) -> Predicate:
         if ref not in self.refs:
             node: Any = self.root
             for part in ref.removeprefix("#/").split("/"):
@@ -101,8 +101,8 @@ class _Compiler:
         target = self.refs
         return lambda value: target[ref](value)
 
-    def compile(self, schema: Mapping[str, Any]) -> Check:  # noqa: C901 - one keyword each
-        checks: list[Check] = []
+    def compile(self, schema: Mapping[str, Any]) -> Predicate:  # noqa: C901 - one keyword each
+        checks: list[Predicate] = []
         if "$ref" in schema:
             checks.append(self.ref(schema["$ref"]))
         if "type" in schema:
@@ -152,7 +152,7 @@ class _Compiler:
         return every
 
     @staticmethod
-    def _string(schema: Mapping[str, Any]) -> Check | None:
+    def _string(schema: Mapping[str, Any]) -> Predicate | None:
         if not {"pattern", "minLength", "maxLength"} & schema.keys():
             return None
         pattern = _ecma(schema["pattern"]) if "pattern" in schema else None
@@ -161,7 +161,7 @@ class _Compiler:
                           and low <= len(v) <= high)
 
     @staticmethod
-    def _number(schema: Mapping[str, Any]) -> Check | None:
+    def _number(schema: Mapping[str, Any]) -> Predicate | None:
         bounds: tuple[tuple[str, Callable[[float, float], bool]], ...] = (
             ("minimum", lambda v, b: v >= b), ("maximum", lambda v, b: v <= b),
             ("exclusiveMinimum", lambda v, b: v > b), ("exclusiveMaximum", lambda v, b: v < b),
@@ -171,7 +171,7 @@ class _Compiler:
             return None
         return lambda v: all(test(v, bound) for bound, test in present)
 
-    def _object(self, schema: Mapping[str, Any]) -> Check | None:
+    def _object(self, schema: Mapping[str, Any]) -> Predicate | None:
         keywords = {"properties", "patternProperties", "additionalProperties", "required",
                     "minProperties", "maxProperties"}
         if not keywords & schema.keys():
@@ -182,7 +182,7 @@ class _Compiler:
         patterns = [(_ecma(p), self.compile(s))
                     for p, s in schema.get("patternProperties", {}).items()]
         extra_schema = schema.get("additionalProperties", True)
-        extra: Check | bool = (self.compile(extra_schema) if isinstance(extra_schema, dict)
+        extra: Predicate | bool = (self.compile(extra_schema) if isinstance(extra_schema, dict)
                                else bool(extra_schema))
 
         def check(value: dict[Any, Any]) -> bool:
@@ -210,7 +210,7 @@ class _Compiler:
 
 
 @functools.cache
-def _compiled() -> Check:
+def _compiled() -> Predicate:
     return _Compiler(registry_schema()).compile(registry_schema())
 
 

@@ -1,4 +1,4 @@
-"""Write registry/schema.json from the models: ``python -m registry.schema_export``."""
+"""Write registry/schema.json from the models: ``python -m phasegate.registry.schema_export``."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from phasegate.runtime import Expectations
 from phasegate.scenario.spec import Expectation, Scenario, ScenarioError, format_duration
@@ -25,7 +25,7 @@ from phasegate.scenario.spec import Expectation, Scenario, ScenarioError, format
 @dataclass
 class Happening:
     at: dt.timedelta
-    kind: str  # open | renotify | resolve | triggered | publish_failed
+    kind: Literal["open", "renotify", "resolve", "triggered", "publish_failed"]
     key: str  # dedup key, or transition/run_key for triggers
     detail: str = ""
 

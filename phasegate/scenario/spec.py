@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from phasegate.registry.yaml_loader import Positions, UnreadableFile, load_file
 from phasegate.runtime import parse_duration
@@ -33,7 +33,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Expectation:
-    kind: str  # opens | resolves | triggered | no_other_alerts
+    kind: Literal["opens", "resolves", "triggered", "no_other_alerts"]
     state: str = ""
     transition: str = ""
     run_key: str = ""

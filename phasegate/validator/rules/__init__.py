@@ -63,9 +63,9 @@ SOURCE_RULES: tuple[ModuleType, ...] = (
 ALL_RULES: tuple[Rule, ...] = tuple(
     m.RULE for m in (*LOADING_RULES, *REGISTRY_RULES, *SOURCE_RULES))
 
-Check = Callable[[RuleContext], Iterator[Finding]]
+RuleCheck = Callable[[RuleContext], Iterator[Finding]]
 
 
-def checks(modules: tuple[ModuleType, ...]) -> list[Check]:
+def checks(modules: tuple[ModuleType, ...]) -> list[RuleCheck]:
     """Each module's ``check``; a rule reported elsewhere (PG207) has none."""
     return [module.check for module in modules if hasattr(module, "check")]
