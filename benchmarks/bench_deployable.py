@@ -26,7 +26,8 @@ spec = importlib.util.spec_from_file_location("main", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 elapsed = time.perf_counter() - t
-loaded = sorted(m for m in sys.modules if m.startswith(("google.cloud.firestore", "google.cloud.pubsub")))
+clients = ("google.cloud.firestore", "google.cloud.pubsub")
+loaded = sorted(m for m in sys.modules if m.startswith(clients))
 print(elapsed, len(loaded))
 """
 
@@ -67,7 +68,8 @@ def main() -> None:
         samples, clients = cold(path, IMPORT, args.runs)
         first, _ = cold(path, FIRST_DELIVERY, 5)
         print(f"{folder}/main.py cold import: median {statistics.median(samples) * 1000:.0f} ms "
-              f"(min {min(samples) * 1000:.0f} ms, Firestore or Pub/Sub modules loaded: {clients}); "
+              f"(min {min(samples) * 1000:.0f} ms, Firestore or Pub/Sub modules loaded: "
+              f"{clients}); "
               f"plus the Google clients of the first delivery: "
               f"{statistics.median(first) * 1000:.0f} ms")
     name, size, files = wheel_size()
