@@ -51,8 +51,11 @@ def parse_duration(text: Any) -> dt.timedelta | None:
     if not isinstance(text, str) or not text or _DURATION.sub("", text) != "":
         return None
     total = dt.timedelta()
-    for amount, unit in _DURATION.findall(text):
-        total += dt.timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _DURATION.findall(text):
+            total += dt.timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:  # beyond what a timedelta holds: not a duration phasegate can use
+        return None
     return total
 
 

@@ -215,7 +215,8 @@ def test_registry_findings_cannot_be_suppressed(world, line, code):
     text = registry.read_text()
     if code == "PG102":
         text = text.replace("  p2_gamebook:", "  p2_off: {phase: 2, inputs: [s], enabled: false, "
-                            "disabled_reason: gone}\n  p2_gamebook:") + line
+                            "disabled_reason: gone}\n  p2_gamebook:")
+        text = text.replace("    collection: c\n", "    collection: c\n" + line)
     elif code == "PG003":
         text += line
     else:
@@ -355,3 +356,113 @@ def test_hostile_registries_never_touch_anything_outside_the_root(tmp_path):
             shutil.rmtree(root, ignore_errors=True)
 
     attack()
+
+
+def _scaffold(tmp_path: Path) -> Path:
+    root = tmp_path / "acme"
+    assert run_phasegate("init", str(root), "--pipeline", "acme").returncode == 0
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text(f"[http]\n\textraheader = {SECRET}\n")
+    return root
+
+
+def test_deploy_build_never_copies_git_through_a_symlink(tmp_path):
+    root = _scaffold(tmp_path)
+    (root / "orchestrator" / "gitlink").symlink_to("../.git", target_is_directory=True)
+    result = run_phasegate("deploy", "build", str(tmp_path / "out"), "--root", str(root))
+    assert result.returncode == 2 and "leads into .git" in result.stderr
+    assert not any(SECRET in p.read_text(errors="replace")
+                   for p in (tmp_path / "out").rglob("*") if p.is_file())
+
+
+def test_deploy_build_never_writes_through_a_committed_symlink(tmp_path):
+    root = _scaffold(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "build").symlink_to(elsewhere, target_is_directory=True)
+    result = run_phasegate("deploy", "build", str(root / "build"), "--root", str(root))
+    assert result.returncode == 2 and "resolves outside" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_git_is_never_entered_through_a_symlink(world):
+    git = world.root / ".git"
+    git.mkdir()
+    (git / "config").write_text(SECRET)
+    (world.root / "gl").symlink_to(".git", target_is_directory=True)
+    world("references:\n  files:\n    - {path: gl/config, select: '*', kind: processor}\n"
+          "generate:\n  - {path: gl/hooks/x.py, format: python}\n")
+    findings = _validate(world)
+    assert [f.rule for f in findings].count("PG113") == 2
+    assert all(SECRET not in f.message for f in findings)
+    assert not (git / "hooks").exists()
+    world("generate:\n  - {path: .GIT/x.py, format: python}\n")
+    assert "PG113" in _codes(_validate(world))
+
+
+def test_a_generated_artifact_cannot_suppress_its_own_staleness(world):
+    registry = world("generate:\n  - {path: orchestrator/expected_processors.py, format: python}\n"
+                     "references:\n  files:\n    - {path: orchestrator/expected_processors.py, "
+                     "select: 'x', kind: processor}\n")
+    assert run_phasegate("generate", "--root", str(world.root)).returncode == 0
+    module = world.root / "orchestrator" / "expected_processors.py"
+    lines = module.read_text().splitlines()
+    lines[2] += "  # phasegate: ignore[PG201,PG206] hand-tuned"
+    module.write_text("\n".join(lines) + "\n")
+    result = run_phasegate("validate", "--strict", "--root", str(world.root))
+    assert result.returncode == 1 and "PG201" in result.stdout, result.stdout
+    registry.write_text(registry.read_text().replace(
+        "format: python}", "format: python}  # phasegate: ignore[PG201] tuned", 1))
+    assert run_phasegate("validate", "--root", str(world.root)).returncode == 1
+
+
+def test_nesting_that_would_crash_the_yaml_composer_is_a_finding(world):
+    registry = world.root / "registry" / "processors.yaml"
+    registry.write_text("x: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = run_phasegate("validate", "--root", str(world.root))
+    assert result.returncode == 1 and "nested too deeply" in result.stdout
+
+
+def test_a_file_name_with_a_newline_never_starts_an_output_line(world):
+    code = world.root / "bin"
+    code.mkdir()
+    (code / "x\n::warning title=pwned::owned.py").write_text(
+        "EXPECTED = ['p2_gamebook', 'p2_nope', 'p2_other']\n")
+    world("references:\n  code: [bin]\n")
+    result = run_phasegate("validate", "--root", str(world.root))
+    assert not any(line.startswith("::") for line in result.stdout.splitlines())
+    assert "bin/x ::warning title=pwned" in result.stdout  # on the finding's own line
+
+
+def test_a_user_file_mentioning_phasegate_is_never_overwritten(world):
+    (world.root / "requirements.txt").write_text(
+        "# pinned like phasegate[gcp]==0.1.0 says\nSECRET_TOKEN=abc123\n")
+    world("generate:\n  - {path: requirements.txt, format: requirements}\n")
+    result = run_phasegate("generate", "--check", "--root", str(world.root))
+    assert result.returncode == 2 and "abc123" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("tail", ["    deadline_minutes: 99999999999999999999999\n",
+                                  "    grace_minutes: 2000000000\n"])
+def test_numbers_the_canary_would_refuse_are_errors(world, tail):
+    registry = world("")
+    registry.write_text(registry.read_text() + tail)
+    result = run_phasegate("validate", "--root", str(world.root))
+    assert result.returncode == 1 and "PG003" in result.stdout
+
+
+def test_a_huge_max_age_is_a_usage_error(world):
+    result = run_phasegate("canary", "heartbeat", "--max-age", "999999999999d",
+                           "--root", str(world.root))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://hooks.slack.com%2Fservices%2FT0%2FSECRETPATH",
+                                 "https://hooks.slack.com\\services\\T0\\SECRETPATH",
+                                 "https://hooks.slack.com;services;SECRETPATH"])
+def test_a_malformed_webhook_url_is_never_shown(url):
+    from phasegate.canary.channels import DeliveryFailed, parse_url, redact
+
+    with pytest.raises(DeliveryFailed) as raised:
+        parse_url(url)
+    assert "SECRETPATH" not in str(raised.value) and "SECRETPATH" not in redact(url)

@@ -106,6 +106,18 @@ def is_loopback(host: str) -> bool:
     return address == ipaddress.IPv6Address("::1")
 
 
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_url(raw: str, where: str = "the URL") -> Target:
     """The target of a notification URL, or :class:`DeliveryFailed` saying why not.
 
@@ -131,6 +143,9 @@ def parse_url(raw: str, where: str = "the URL") -> Target:
                              "allowed")
     if not host:
         raise DeliveryFailed(f"{where} ({scheme}://) has no host")
+    if not _HOSTNAME.fullmatch(host) and not _is_ip(host):
+        # an escaped "/" (%2F), a backslash or a ";" makes the whole secret the "host"
+        raise DeliveryFailed(f"{where} ({scheme}://) has a host that is not a host name")
     if split.username is not None or split.password is not None:
         raise DeliveryFailed(f"{where} ({shown_origin(scheme, host)}) holds user:password@ "
                              "credentials, which are not supported")

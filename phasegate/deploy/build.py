@@ -59,9 +59,16 @@ def build(root: Path, registry_path: Path, out_dir: Path) -> list[str]:
     """
     base = root.resolve(strict=True)
     out = out_dir.resolve()
+    if _inside(Path(os.path.abspath(out_dir)), base) and not _inside(out, base):
+        raise BuildError(f"{out_dir} is inside the root but resolves outside it (a committed "
+                         "symlink?): nothing is written there")
     package = Path(phasegate.__file__).resolve().parent
     _refuse_unsafe_output(base, out, package)
     places = _check_generated(base, registry_path)
+    for folder, place in places.items():
+        if place in ("", "."):
+            raise BuildError(f"the {folder}'s generated file sits at the repository root: a "
+                             "deployable folder must be a folder of its own, never the root")
     vendored = _tree_files(package, package, "the phasegate package")
     ranges = declared_ranges()
     folders = {folder: _tree_files(base / places[folder], base, "the root")
@@ -114,6 +121,15 @@ def _inside(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
 
 
+def _in_git(path: Path, base: Path) -> bool:
+    """Whether ``path`` lies in a ``.git`` folder below ``base`` (any spelling of its case)."""
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return False
+    return any(part.lower() == ".git" for part in parts)
+
+
 def _refuse_unsafe_output(root: Path, out: Path, package: Path) -> None:
     if out == root:
         raise BuildError(f"{out} is the repository root: the build would replace the "
@@ -135,6 +151,7 @@ def _check_generated(root: Path, registry_path: Path) -> dict[str, str]:
     artifact the canary's (``init --prefix`` puts them under another path).
     """
     from phasegate.generation import GenerationError, render_for_root
+    from phasegate.registry.confine import Unsafe, inside, read_regular
     from phasegate.registry.generate import same_content
     from phasegate.registry.loading import load_registry
     from phasegate.registry.yaml_loader import UnreadableFile
@@ -159,11 +176,17 @@ def _check_generated(root: Path, registry_path: Path) -> dict[str, str]:
     for artifact in artifacts:
         if artifact.path.rsplit("/", 1)[0] not in places.values():
             continue
-        path = root / artifact.path
         try:
-            current = path.read_text(encoding="utf-8") if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            current = ""
+            path = inside(root, artifact.path)
+        except Unsafe as error:
+            raise BuildError(f"generate: {error}") from error
+        if not path.exists():
+            current = None
+        else:
+            try:
+                current = read_regular(path).decode("utf-8")
+            except (Unsafe, UnicodeDecodeError):
+                current = ""
         if not same_content(artifact.text, current):
             state = "missing" if current is None else "stale"
             raise StaleSources(f"{artifact.path} is {state}; run `phasegate generate` first "
@@ -185,6 +208,8 @@ def _tree_files(top: Path, confine: Path, where: str) -> dict[str, Path]:
         real = directory.resolve()
         if not _inside(real, confine):
             raise BuildError(f"{relative or directory} leads outside {where}; not followed")
+        if _in_git(real, confine):
+            raise BuildError(f"{relative or directory} leads into .git; never deployed")
         if real in seen_dirs:
             return
         seen_dirs.add(real)
@@ -200,6 +225,8 @@ def _tree_files(top: Path, confine: Path, where: str) -> dict[str, Path]:
             target = path.resolve()
             if not _inside(target, confine):
                 raise BuildError(f"{name} is a symlink leading outside {where}; not followed")
+            if _in_git(target, confine):
+                raise BuildError(f"{name} leads into .git; never deployed")
             if not entry.is_file():  # a FIFO, a socket, a broken link
                 raise BuildError(f"{name} is not a regular file")
             if target not in files.values():

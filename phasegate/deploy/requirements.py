@@ -55,6 +55,8 @@ def parse(code: str, filename: str) -> ast.Module:
         raise SourceError(filename, error.lineno, f"cannot parse: {error.msg}") from None
     except ValueError as error:  # NUL bytes (Python < 3.12)
         raise SourceError(filename, None, f"cannot parse: {error}") from None
+    except (RecursionError, MemoryError):
+        raise SourceError(filename, None, "nested too deeply to parse") from None
 
 
 def normalized(name: str) -> str:

@@ -91,6 +91,8 @@ def check_resource_text(kind: str, text: str, discovery: Discovery,
         document = json.loads(text)
     except ValueError as error:
         return [ResourceFinding(label, "$", f"not JSON: {error}")]
+    except RecursionError:
+        return [ResourceFinding(label, "$", "nested too deeply to be a resource")]
     return check_resource(kind, document, discovery, label)
 
 

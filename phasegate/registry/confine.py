@@ -24,13 +24,13 @@ class Unsafe(Exception):
 
 def lexical_problem(relative: str) -> str | None:
     """Why ``relative`` is unsafe on its face (before touching the file system), or None."""
-    if not relative or "\x00" in relative:
-        return "is empty or holds a NUL character"
+    if not relative or any(ord(ch) < 32 or ord(ch) == 127 for ch in relative):
+        return "is empty or holds a control character"
     if relative.startswith(("/", "\\")) or PurePosixPath(relative).is_absolute() or (
             len(relative) > 1 and relative[1] == ":"):
         return "is absolute; paths in the registry are relative to the repository root"
     parts = PurePosixPath(relative.replace("\\", "/")).parts
-    if ".git" in parts:
+    if any(part.lower() == ".git" for part in parts):
         return "is inside .git, which phasegate never reads or writes"
     depth = 0
     for part in parts:
@@ -46,10 +46,16 @@ def inside(root: Path, relative: str) -> Path:
     if problem:
         raise Unsafe(f"{relative!r} {problem}")
     base = root.resolve()
-    target = (base / relative).resolve()
+    try:
+        target = (base / relative).resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+        raise Unsafe(f"{relative!r} cannot be resolved ({type(error).__name__})") from error
     if not is_within(target, base):
         raise Unsafe(f"{relative!r} leaves the repository root through a symlink "
                      f"(it resolves outside {base.name or base})")
+    if any(part.lower() == ".git" for part in target.relative_to(base).parts):
+        raise Unsafe(f"{relative!r} leads into .git through a symlink; phasegate never reads "
+                     "or writes there")
     return target
 
 

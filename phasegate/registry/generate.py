@@ -34,6 +34,15 @@ _VERSION_SPOTS = re.compile(
     r"phasegate\[gcp\]==)(\d+\.\d+\.\d+[A-Za-z0-9.+-]*?)(?=[;'\"\s(]|$)", re.MULTILINE)
 
 
+_GENERATED_MARK = re.compile(r"[Gg]enerated from .{1,400}? by phasegate \d+\.\d+")
+
+
+def is_generated(text: str) -> bool:
+    """Whether a file carries phasegate's header (in its first lines, where every renderer
+    puts it): only such a file may be overwritten or shown in a diff."""
+    return _GENERATED_MARK.search(text[:4096]) is not None
+
+
 def recorded_version(text: str) -> str | None:
     """The phasegate version an artifact records, if any."""
     match = _VERSION_SPOTS.search(text)

@@ -26,7 +26,9 @@ from phasegate.registry import constraints
 from phasegate.registry.constraints import ENV_NAME_PATTERN, NAME_PATTERN
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-PositiveMinutes = Annotated[int, Field(gt=0)]
+# Bounds the canary enforces at run time too (100 years): a larger number passes nothing.
+PositiveMinutes = Annotated[int, Field(gt=0, le=52_560_000)]
+Hours = Annotated[float, Field(gt=0, le=876_000)]
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\-]*$")]
 
 
@@ -164,10 +166,10 @@ class Canary(_Strict):
 
     schedule: str = Field("*/15 * * * *", description="cron expression of the canary runs")
     lookback_days: Annotated[int, Field(ge=0, le=60)] = 3
-    renotify_hours: Annotated[float, Field(gt=0)] = 6
+    renotify_hours: Hours = 6
     quiet_periods: list[QuietPeriod] = Field(default_factory=list)
     calendar: str | None = Field(None, description="file of run keys on which a run is expected")
-    missing_run_after_hours: Annotated[float, Field(gt=0)] = 30
+    missing_run_after_hours: Hours = 30
     notify: list[Notify] = Field(default_factory=list)
 
     @field_validator("schedule")

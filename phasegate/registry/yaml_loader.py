@@ -180,8 +180,48 @@ def load_file(path: Path, display_path: str | None = None) -> LoadedDocument:
     return document
 
 
+def _flow_too_deep(text: str, limit: int) -> Position | None:
+    """Where ``[``/``{`` nesting passes ``limit``, or None.
+
+    libyaml's composer recurses in C for every level of a flow collection and
+    crashes the process (a segmentation fault, not an exception) on tens of
+    thousands of them, before any depth check on the composed nodes could run:
+    so count first. Quoted scalars and comments are skipped; a false alarm
+    needs more than ``limit`` brackets in a plain scalar.
+    """
+    depth, quote, line, column, comment = 0, "", 1, 0, False
+    previous = "\n"
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column, comment = line + 1, 0, False
+        elif comment:
+            pass
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and previous in " \t\n":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return Position(line, column)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        previous = char
+    return None
+
+
 def load_text(text: str, display_path: str = "<string>") -> LoadedDocument:
     """Compose ``text`` and build Python values, collecting every problem."""
+    deep = _flow_too_deep(text, MAX_DEPTH) if ("[" * 8 in text or "{" * 8 in text
+                                               or text.count("[") > MAX_DEPTH) else None
+    if deep is not None:
+        return LoadedDocument(display_path, None, Positions(), [LoadProblem(
+            "syntax", deep,
+            f"the document is nested too deeply (more than {MAX_DEPTH} levels)")])
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:

@@ -32,5 +32,8 @@ def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
         if ctx.workspace is not None:
             source = SourceContext(loaded, ctx.workspace)
             findings.extend(f for check in checks(SOURCE_RULES) for f in check(source))
-    return apply_suppressions(sorted(set(findings)), suppressions)
+    generated = ({state.expected.path for state in ctx.workspace.artifacts}
+                 if ctx.workspace is not None else set())
+    return apply_suppressions(sorted(set(findings)), suppressions,
+                              never_in={loaded.path, *generated})
 

@@ -39,19 +39,27 @@ def find_suppressions(text: str) -> list[Suppression]:
 
 
 def suppressible(code: str) -> bool:
-    """Only findings in code and referenced files (PG2xx) can be suppressed.
+    """Only findings in code and referenced files (PG2xx, not PG201) can be suppressed.
 
     A registry that does not parse or breaks a rule never passes: an
-    ``ignore[PG001]`` on a broken line suppresses nothing (and says so).
+    ``ignore[PG001]`` on a broken line suppresses nothing (and says so). A stale
+    generated artifact (PG201) is fixed by ``phasegate generate``, never silenced.
     """
-    return code.startswith("PG2")
+    return code.startswith("PG2") and code != "PG201"
 
 
 def apply_suppressions(
-    findings: Sequence[Finding], suppressions: Mapping[str, Iterable[Suppression]]
+    findings: Sequence[Finding], suppressions: Mapping[str, Iterable[Suppression]],
+    never_in: Iterable[str] = (),
 ) -> list[Finding]:
-    """Drop suppressed findings; report suppressions that are reasonless or unused."""
-    by_place = {(path, s.line): s for path, items in suppressions.items() for s in items}
+    """Drop suppressed findings; report suppressions that are reasonless or unused.
+
+    A comment in a file of ``never_in`` (the registry, the generated artifacts)
+    suppresses nothing: a registry or artifact that is wrong never passes.
+    """
+    excluded = set(never_in)
+    by_place = {(path, s.line): s for path, items in suppressions.items() for s in items
+                if path not in excluded}
     used: set[tuple[str, int, str]] = set()
     kept: list[Finding] = []
     for finding in findings:
@@ -62,6 +70,8 @@ def apply_suppressions(
             continue
         kept.append(finding)
     for path, items in suppressions.items():
+        if path in excluded:
+            continue
         for s in items:
             if not s.reason:
                 kept.append(_warning(path, s, "this suppression has no reason, so it suppresses "

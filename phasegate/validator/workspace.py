@@ -148,7 +148,13 @@ def _python_files(registry: Registry, root: Path, generated: set[str],
                 f"{root.as_posix()}; fix the path or remove it", declared))
             continue
         for path in candidates:
-            real = path.resolve()
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):  # a symlink loop, a name too long
+                workspace.unscannable.append(Unscannable(
+                    ("references", "code", index), f"{path.name!r} cannot be resolved (a "
+                    "symlink loop?); not read", path.name))
+                continue
             shown = path.relative_to(real_root).as_posix() if is_within(
                 path, real_root) else path.as_posix()
             if not is_within(real, real_root):
@@ -157,6 +163,10 @@ def _python_files(registry: Registry, root: Path, generated: set[str],
                     f"{shown} is a symlink that leaves the repository root; not read", shown))
                 continue
             relative = real.relative_to(real_root).as_posix()
+            if any(part.lower() == ".git" for part in real.relative_to(real_root).parts):
+                workspace.unscannable.append(Unscannable(
+                    ("references", "code", index), f"{shown} leads into .git; not read", shown))
+                continue
             if relative not in generated and relative not in seen:
                 seen.add(relative)
                 yield relative
