@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -79,7 +78,10 @@ def venv(wheel, tmp_path_factory) -> Path:
     purelib = subprocess.run([str(python), "-c", "import sysconfig; "
                               "print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    Path(purelib, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # every site-packages folder this interpreter sees (a venv with system packages has two);
+    # plain path lines never run the .pth files inside them, so no editable install leaks in
+    folders = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    Path(purelib, "dependencies.pth").write_text("".join(f"{p}\n" for p in folders))
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                     "--no-deps", "--quiet", str(wheel)], check=True, timeout=300,
                    capture_output=True)
