@@ -30,7 +30,7 @@ from typing import Any
 
 from phasegate.orchestrator.logs import Checkpoint, CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
-from phasegate.orchestrator.state import Evaluation, entry_completes, evaluate
+from phasegate.orchestrator.state import Evaluation, completion_state, entry_completes
 from phasegate.orchestrator.store import (
     DELIVERY_BUDGET_S,
     CompletionStore,
@@ -156,7 +156,7 @@ class Orchestrator:
         if completion.completes:
             fields["_last_completion_at"] = now
         state = self._record(outcome, completion, canonical, fields, now)
-        result = evaluate(state.data, expectation.expected, self.expectations.processors)
+        result = completion_state(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.first_completion_at is None and result.earliest_completion is not None:
@@ -299,7 +299,7 @@ class Orchestrator:
         outcome = Outcome("RECEIVED", key)
         expectation = self.expectations.expectation(self.transition, run_key, now)
         state = self.store.read(key)
-        result = evaluate(state.data, expectation.expected, self.expectations.processors)
+        result = completion_state(state.data, expectation.expected, self.expectations.processors)
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.triggered:

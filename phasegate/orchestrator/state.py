@@ -28,7 +28,7 @@ def entry_completes(entry: Any) -> bool:
     return isinstance(entry, Mapping) and entry.get("status") in COMPLETING
 
 
-def evaluate(document: Mapping[str, Any] | None, expected: frozenset[str],
+def completion_state(document: Mapping[str, Any] | None, expected: frozenset[str],
              known: Mapping[str, Any]) -> Evaluation:
     """Which expected processors have completed, and whether the transition may fire.
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from typing import Any, Literal
 
-Expectation = Literal["all"] | tuple[str, ...]
+ExpectsField = Literal["all"] | tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class Processor:
 @dataclass(frozen=True, slots=True)
 class Mode:
     when: str
-    expects: Expectation = "all"
+    expects: ExpectsField = "all"
     required: tuple[str, ...] | None = None
 
 
@@ -50,7 +50,7 @@ class Transition:
     collection: str
     action: str = "monitor"
     trigger_topic: str | None = None
-    expects: Expectation = "all"
+    expects: ExpectsField = "all"
     required: tuple[str, ...] | None = None
     deadline_minutes: int = 240
     grace_minutes: int = 30
@@ -130,7 +130,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def _expectation(value: Any) -> Expectation:
+def _expectation(value: Any) -> ExpectsField:
     return "all" if value is None or value == "all" else tuple(value)
 
 

@@ -65,7 +65,7 @@ class Processor(_Disableable):
     )
 
 
-Expectation = Literal["all"] | list[Name]
+ExpectsField = Literal["all"] | list[Name]
 ModeWhen = Literal["before_today", "today", "tomorrow", "after_today"]
 
 
@@ -73,7 +73,7 @@ class Mode(_Strict):
     """Expectations that apply when the run key stands in a relation to today."""
 
     when: ModeWhen
-    expects: Expectation = "all"
+    expects: ExpectsField = "all"
     required: list[Name] | None = None
 
 
@@ -92,7 +92,7 @@ class Transition(_Strict):
     collection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
     action: Literal["monitor", "trigger"] = "monitor"
     trigger_topic: TopicName | None = None
-    expects: Expectation = "all"
+    expects: ExpectsField = "all"
     required: list[Name] | None = None
     deadline_minutes: PositiveMinutes = 240
     grace_minutes: PositiveMinutes = 30

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from phasegate.runtime import Expectations
-from phasegate.scenario.spec import Expectation, Scenario, ScenarioError, format_duration
+from phasegate.scenario.spec import Scenario, ScenarioError, ScenarioExpectation, format_duration
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Happening:
 
 @dataclass
 class ExpectationResult:
-    expectation: Expectation
+    expectation: ScenarioExpectation
     passed: bool
     happened_at: dt.timedelta | None
     message: str
@@ -232,7 +232,7 @@ def _judge(result: ScenarioResult) -> None:
                 "no other alert" if not result.unaccounted else f"other alerts: {names}"))
 
 
-def _within(expectation: Expectation, found: list[Happening]) -> ExpectationResult:
+def _within(expectation: ScenarioExpectation, found: list[Happening]) -> ExpectationResult:
     if not found:
         return ExpectationResult(expectation, False, None, "never happened")
     first = found[0]

@@ -32,7 +32,7 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Expectation:
+class ScenarioExpectation:
     kind: Literal["opens", "resolves", "triggered", "no_other_alerts"]
     state: str = ""
     transition: str = ""
@@ -58,7 +58,7 @@ class Scenario:
     canary_every: dt.timedelta
     until: dt.timedelta
     events: list[Event] = field(default_factory=list)
-    expect: list[Expectation] = field(default_factory=list)
+    expect: list[ScenarioExpectation] = field(default_factory=list)
     calendar: frozenset[str] = frozenset()
     trigger_publish: str = "ok"
     topic: str = "routed"  # routed: by the processor's phase; shared: every function gets all
@@ -192,10 +192,10 @@ def _event(read: _Reader, raw: Any, where: tuple[Any, ...]) -> Event:
                  item.get("transition"), item.get("message_id"), kinds[0] == "prewrite")
 
 
-def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> Expectation:
+def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> ScenarioExpectation:
     line = read.positions.of(where).line
     if raw == "no_other_alerts":
-        return Expectation("no_other_alerts", line=line)
+        return ScenarioExpectation("no_other_alerts", line=line)
     item = read.mapping(raw, where, {"opens", "resolves", "triggered", "transition", "run_key",
                                      "between", "detectable_at"})
     kinds = [k for k in ("opens", "resolves", "triggered") if k in item]
@@ -221,6 +221,6 @@ def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> Expectation
         transition = read.text(item.get("transition"), (*where, "transition"), "transition")
     run_key = read.text(item.get("run_key"), (*where, "run_key"), "run_key")
     detectable = item.get("detectable_at")
-    return Expectation(kind, state, transition, run_key, window,
+    return ScenarioExpectation(kind, state, transition, run_key, window,
                        read.duration(detectable, (*where, "detectable_at"))
                        if detectable is not None else None, line)
