@@ -1,19 +1,21 @@
-"""Canary state evaluation and incident decisions: pure, with the time passed in."""
+"""Canary state evaluation and incident decisions: pure, with the time passed in.
+
+On the small test registry (tests/registries.py), never the reference pipeline.
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 
 import pytest
 
 from phasegate.canary.channels import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION, slack_messages
 from phasegate.canary.evaluate import Settings, evaluate, run_keys
 from phasegate.canary.incidents import Notification, plan
-from tests.conftest import REPO
+from tests.registries import canary_document
 
-EXPECTED = json.loads((REPO / "canary" / "expected.json").read_text())
+EXPECTED = canary_document()  # the small test registry's canary/expected.json
 PHASE2 = EXPECTED["transitions"]["phase2_to_phase3"]["expected"]
 UTC = dt.UTC
 
@@ -48,7 +50,7 @@ def test_no_document_is_no_data():
 
 
 def test_missing_run_after_the_calendar_hours_and_not_before():
-    cfg = settings(calendar={"2026-02-09"})
+    cfg = settings(calendar=EXPECTED["calendar"])  # the registry's calendar holds 2026-02-09
     # midnight 2026-02-09 EST is 05:00 UTC; + 30 h = 2026-02-10 11:00 UTC
     assert state(None, "2026-02-10T10:59:59+00:00", cfg=cfg)[0].state == "NO_DATA"
     [check] = state(None, "2026-02-10T11:00:00+00:00", cfg=cfg)
@@ -56,7 +58,7 @@ def test_missing_run_after_the_calendar_hours_and_not_before():
 
 
 def test_missing_run_counts_elapsed_hours_across_the_end_of_dst():
-    cfg = settings(calendar={"2026-11-01"})
+    cfg = settings(calendar=EXPECTED["calendar"])  # holds 2026-11-01
     # midnight 2026-11-01 EDT is 04:00 UTC; that day has 25 hours; + 30 h = 11-02 10:00 UTC
     assert state(None, "2026-11-02T09:59:00+00:00", "2026-11-01", cfg)[0].state == "NO_DATA"
     assert state(None, "2026-11-02T10:00:00+00:00", "2026-11-01", cfg)[0].state == "MISSING_RUN"
@@ -72,9 +74,9 @@ def test_waiting_then_late_exactly_at_the_deadline():
 
 
 def test_stuck_exactly_at_the_grace_after_the_last_completion():
-    complete = doc(PHASE2)  # last completion 02:04 UTC, grace 30 minutes
-    assert state(complete, "2026-02-10T02:33:59+00:00")[0].state == "WAITING"
-    [check] = state(complete, "2026-02-10T02:34:00+00:00")
+    complete = doc(PHASE2)  # four names: last completion 02:03 UTC, grace 30 minutes
+    assert state(complete, "2026-02-10T02:32:59+00:00")[0].state == "WAITING"
+    [check] = state(complete, "2026-02-10T02:33:00+00:00")
     assert (check.state, check.alerting) == ("STUCK", True)
 
 
@@ -87,32 +89,31 @@ def test_triggered_is_quiet_and_deadline_partial_warns():
 
 
 def test_quiet_period_silences_late_but_not_stuck():
-    run_key = "2026-02-14"  # All-Star break 02-13..02-18
+    run_key = "2026-02-14"  # winter break 02-13..02-18
     late = state(doc(PHASE2[:-1], first="2026-02-15T02:00:00+00:00"),
                  "2026-02-15T08:00:00+00:00", run_key)[0]
-    assert (late.state, late.alerting, late.quiet) == ("LATE", False, "All-Star break")
+    assert (late.state, late.alerting, late.quiet) == ("LATE", False, "winter break")
     stuck = state(doc(PHASE2, first="2026-02-15T02:00:00+00:00"),
                   "2026-02-15T08:00:00+00:00", run_key)[0]
     assert (stuck.state, stuck.alerting) == ("STUCK", True)
 
 
 def test_old_documents_with_iso_strings_and_class_names():
-    legacy = {"NbacGamebookProcessor": {"status": "success",
-                                        "completed_at": "2026-02-10T02:00:00Z"},
-              "NbacPlayerBoxscoreProcessor": {"completed_at": "2026-02-10T02:05:00Z"},
+    legacy = {"BoxProcessor": {"status": "success", "completed_at": "2026-02-10T02:00:00Z"},
+              "SheetProcessor": {"completed_at": "2026-02-10T02:05:00Z"},
               "_first_completion_at": "2026-02-10T02:00:00Z"}
     [check] = state(legacy, "2026-02-10T06:00:00+00:00")
     assert check.state == "LATE"  # no digest: legacy, not stale
-    assert set(check.completed) == {"p2_nbacom_gamebook_pdf", "p2_nbacom_boxscores"}
+    assert set(check.completed) == {"p2_box", "p2_sheet"}
 
 
 def test_unknown_names_and_stale_registry_are_warnings_beside_the_state():
     document = doc(PHASE2[:-1], _transition_digest="0" * 64,
-                   _unknown={"NbacGambookProcessor": {"status": "success"}})
+                   _unknown={"BoxProcesor": {"status": "success"}})
     checks = state(document, "2026-02-09T12:00:00+00:00")
     assert [(c.state, c.alerting) for c in checks] == [
         ("WAITING", False), ("UNKNOWN_NAMES", True), ("STALE_REGISTRY", True)]
-    assert "NbacGambookProcessor" in checks[1].detail
+    assert "BoxProcesor" in checks[1].detail
     assert "transition digest 000000000000" in checks[2].detail
 
 
@@ -149,8 +150,8 @@ def test_last_reported_names_the_latest_run_key():
 
 
 def test_modes_follow_the_local_date():
-    complete = {"upcoming_player_game_context": {"status": "success",
-                                                 "completed_at": at("2026-02-10T15:00:00+00:00")},
+    complete = {"game_context": {"status": "success",
+                                 "completed_at": at("2026-02-10T15:00:00+00:00")},
                 "_first_completion_at": at("2026-02-10T15:00:00+00:00")}
     [check] = state(complete, "2026-02-10T15:10:00+00:00", "2026-02-10", settings(),
                     "phase3_to_phase4")

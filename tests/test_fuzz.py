@@ -11,13 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phasegate.cli import main
-from tests.conftest import REFERENCE_REGISTRY
+from tests.registries import DATA, SMALL_TEXT
 
-REFERENCE_LINES = REFERENCE_REGISTRY.read_text(encoding="utf-8").splitlines(keepends=True)
+# A whole registry to mutate: the small test registry, with its calendar beside it so that
+# validation goes on to compare the generated artifacts (tests/registries.py).
+REGISTRY_LINES = SMALL_TEXT.splitlines(keepends=True)
+CALENDAR = (DATA / "small-calendar.txt").read_bytes()
 YAMLISH = st.sampled_from([
     "yes", "no", "on", "~", "[", "]", "{", "}", ":", "- ", "&a ", "*a", "<<: *a", "!!python/object",
-    "'", '"', "\t", "  ", "2026-02-30", "0x1F", "1e400", "true", "null", "p2_bdl_box_scores",
-    "NbacGamebookProcessor", "expects: all", "phase: 3", "---", "%YAML 1.1", "\x00", "\ufeff",
+    "'", '"', "\t", "  ", "2026-02-30", "0x1F", "1e400", "true", "null", "p2_retired",
+    "BoxProcessor", "expects: all", "phase: 3", "---", "%YAML 1.1", "\x00", "\ufeff",
 ])
 FUZZ_SETTINGS = settings(max_examples=150, deadline=None,
                          suppress_health_check=[HealthCheck.too_slow])
@@ -27,6 +30,7 @@ def _validate(content: bytes) -> tuple[int, str, str]:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "processors.yaml"
         path.write_bytes(content)
+        (Path(directory) / "small-calendar.txt").write_bytes(CALENDAR)
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["validate", "--registry", str(path), "--root", directory])
@@ -56,8 +60,8 @@ def test_arbitrary_bytes(data):
 
 
 @st.composite
-def mutated_reference(draw) -> bytes:
-    lines = list(REFERENCE_LINES)
+def mutated_registry(draw) -> bytes:
+    lines = list(REGISTRY_LINES)
     for _ in range(draw(st.integers(1, 4))):
         index = draw(st.integers(0, len(lines) - 1))
         action = draw(st.sampled_from(["delete", "duplicate", "insert", "replace", "indent",
@@ -87,6 +91,6 @@ def mutated_reference(draw) -> bytes:
 
 
 @FUZZ_SETTINGS
-@given(mutated_reference())
-def test_mutated_reference_registry(content):
+@given(mutated_registry())
+def test_mutated_registry(content):
     _assert_clean_outcome(content)

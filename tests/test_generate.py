@@ -1,4 +1,9 @@
-"""Generated artifacts: deterministic, standard library only, and used by the runtime."""
+"""Generated artifacts: deterministic, standard library only, and used by the runtime.
+
+The repository's own artifacts are checked as they are (current, standard library only,
+the same from another checkout); how the runtime reads generated expectations is checked
+on the small test registry (tests/registries.py), rendered here, never the reference's.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,28 @@ import pytest
 
 from phasegate import __version__
 from phasegate.generation import render_for_root
+from phasegate.registry.generate import render_canary_monitoring, render_scheduler
 from phasegate.registry.loading import load_registry
 from phasegate.runtime import Expectations, ExpectationsError
 from tests.conftest import REPO, run_phasegate
+from tests.registries import (
+    PIPELINE,
+    SMALL,
+    SMALL_EXPECTATIONS,
+    SMALL_SOURCE,
+    canary_document,
+    orchestrator_module,
+)
 
 ORCHESTRATOR = Expectations.load(REPO / "orchestrator" / "expected_processors.py")
+
+
+@pytest.fixture(scope="module")
+def small_module(tmp_path_factory) -> Expectations:
+    """The small test registry's generated orchestrator module, loaded as the function does."""
+    path = tmp_path_factory.mktemp("orchestrator") / "expected_processors.py"
+    path.write_text(orchestrator_module())
+    return Expectations.load(path)
 
 EASTERN = dt.timezone(dt.timedelta(hours=-5))
 
@@ -52,10 +74,10 @@ def test_header_names_source_version_and_digest():
 
 def test_pipeline_code_can_import_the_expected_sets():
     namespace: dict = {}
-    exec((REPO / "orchestrator" / "expected_processors.py").read_text(), namespace)
+    exec(orchestrator_module(), namespace)
     expected = namespace["EXPECTED_PROCESSORS"]["phase2_to_phase3"]
-    assert expected == frozenset(ORCHESTRATOR.transitions["phase2_to_phase3"]["expected"])
-    assert "p2_bdl_box_scores" not in expected
+    assert expected == frozenset(SMALL_EXPECTATIONS.transitions["phase2_to_phase3"]["expected"])
+    assert "p2_retired" not in expected
 
 
 def test_output_is_the_same_from_another_checkout_location(tmp_path):
@@ -67,35 +89,40 @@ def test_output_is_the_same_from_another_checkout_location(tmp_path):
         assert artifact.text == (REPO / artifact.path).read_text()
 
 
-def test_orchestrator_uses_generated_expectations_with_registry_timezone():
+def test_orchestrator_uses_generated_expectations_with_registry_timezone(small_module):
     # 03:00 UTC on Feb 10 is still Feb 9 in New York: the 9th is "today" there
     now = dt.datetime(2026, 2, 10, 3, 0, tzinfo=dt.UTC)
-    today, expectation_for = ORCHESTRATOR.today, ORCHESTRATOR.expectation
-    canonical_name = ORCHESTRATOR.canonical_name
+    today, expectation_for = small_module.today, small_module.expectation
+    canonical_name = small_module.canonical_name
     assert today(now) == dt.date(2026, 2, 9)
     same_day = expectation_for("phase3_to_phase4", dt.date(2026, 2, 9), now)
     assert same_day.mode == "same_day"
-    assert same_day.expected == {"upcoming_player_game_context"}
+    assert same_day.expected == {"game_context"}
     overnight = expectation_for("phase3_to_phase4", dt.date(2026, 2, 8), now)
-    assert overnight.mode == "overnight" and len(overnight.expected) == 5
-    assert overnight.required == {"player_game_summary", "upcoming_player_game_context"}
+    assert overnight.mode == "overnight"
+    assert overnight.expected == {"game_summary", "team_summary", "game_context"}
+    assert overnight.required == {"game_summary", "game_context"}
     tomorrow = expectation_for("phase3_to_phase4", dt.date(2026, 2, 10), now)
     assert tomorrow.mode == "tomorrow"
     phase2 = expectation_for("phase2_to_phase3", dt.date(2026, 2, 9), now)
-    assert phase2.mode is None and "p2_bdl_box_scores" not in phase2.expected
-    assert canonical_name("NbacGamebookProcessor") == "p2_nbacom_gamebook_pdf"
-    assert canonical_name("NbacGambookProcessor") is None
+    assert phase2.mode is None and "p2_retired" not in phase2.expected
+    assert canonical_name("SheetProcessor") == "p2_sheet"
+    assert canonical_name("SheetProcesor") is None
 
 
-def test_naive_now_is_refused():
+def test_naive_now_is_refused(small_module):
     with pytest.raises(ValueError, match="timezone-aware"):
-        ORCHESTRATOR.today(dt.datetime(2026, 2, 10, 3, 0))
+        small_module.today(dt.datetime(2026, 2, 10, 3, 0))
 
 
 def test_canary_reads_its_generated_json(tmp_path):
-    data = Expectations.load(REPO / "canary" / "expected.json").data
-    assert data["canary"]["schedule"] == "*/15 * * * *"
+    generated = tmp_path / "canary" / "expected.json"
+    generated.parent.mkdir()
+    generated.write_text(json.dumps(canary_document()))
+    data = Expectations.load(generated).data
+    assert data["canary"]["schedule"] == "*/20 * * * *"
     assert data["transitions"]["phase2_to_phase3"]["collection"] == "phase2_completion"
+    assert data["calendar"] == ["2026-02-09", "2026-11-01"]  # the calendar's run keys travel
     broken = tmp_path / "expected.json"
     broken.write_text("{")
     with pytest.raises(ExpectationsError, match=r"expected\.json is unreadable.*phasegate generate"):
@@ -118,7 +145,7 @@ def test_a_broken_generated_module_names_its_file(tmp_path, content, message):
 
 
 def test_a_module_of_another_format_says_which_phasegate_wrote_it(tmp_path):
-    text = (REPO / "orchestrator" / "expected_processors.py").read_text()
+    text = orchestrator_module()
     path = tmp_path / "expected_processors.py"
     path.write_text(text.replace("'format': 2,", "'format': 99,")
                     .replace(f"'phasegate_version': '{__version__}'", "'phasegate_version': '9.0.0'"))
@@ -134,15 +161,15 @@ def test_generate_refuses_an_invalid_registry(repo_dir):
 
 
 def test_scheduler_job_and_heartbeat_policy_follow_the_registry():
-    job = json.loads((REPO / "deploy" / "canary-scheduler.json").read_text())
-    assert job["schedule"] == "*/15 * * * *" and job["timeZone"] == "America/New_York"
+    job = json.loads(render_scheduler(SMALL, SMALL_SOURCE))
+    assert job["schedule"] == "*/20 * * * *" and job["timeZone"] == "America/New_York"
     assert job["httpTarget"]["uri"] == "${CANARY_URL}"  # filled in at deploy time
-    monitoring = json.loads((REPO / "deploy" / "canary-monitoring.json").read_text())
+    monitoring = json.loads(render_canary_monitoring(SMALL, SMALL_SOURCE))
     assert monitoring["log_metric"]["filter"] == (
-        'jsonPayload.message =~ "^CANARY_HEARTBEAT" AND labels.phasegate_pipeline = "nba-stats"')
-    assert monitoring["log_metric"]["name"] == "phasegate_canary_heartbeat_nba_stats"
+        'jsonPayload.message =~ "^CANARY_HEARTBEAT" AND labels.phasegate_pipeline = "small-stats"')
+    assert monitoring["log_metric"]["name"] == "phasegate_canary_heartbeat_small_stats"
     [condition] = monitoring["alert_policy"]["conditions"]
-    assert condition["conditionAbsent"]["duration"] == "2700s"  # three 15-minute intervals
+    assert condition["conditionAbsent"]["duration"] == "3600s"  # three 20-minute intervals
     metric = monitoring["log_metric"]["name"]
     assert metric in condition["conditionAbsent"]["filter"]
 
@@ -170,13 +197,13 @@ def test_the_heartbeat_log_line_matches_the_metric_filter():
 
     stream = io.StringIO()
     store = EmptyStore()
-    settings = Settings(json.loads((REPO / "canary" / "expected.json").read_text()))
+    settings = Settings(canary_document())
     settings.expectations["canary"]["notify"] = []
     run_once(store, settings, dt.datetime(2026, 2, 10, tzinfo=dt.UTC), stream=stream)
     [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert re.match("^CANARY_HEARTBEAT", line["message"])
     # the metric counts this pipeline's heartbeats only: another canary cannot hide its absence
-    assert line["logging.googleapis.com/labels"]["phasegate_pipeline"] == "nba-stats"
+    assert line["logging.googleapis.com/labels"]["phasegate_pipeline"] == PIPELINE == "small-stats"
     assert store.heartbeat["outcome"] == "ok"
 
 
@@ -201,8 +228,9 @@ def test_an_artifact_from_another_phasegate_version_says_so(tmp_path):
 
 
 def test_a_hand_edit_that_keeps_the_digests_fails_at_load(tmp_path):
-    text = (REPO / "orchestrator" / "expected_processors.py").read_text()
-    edited = text.replace("                'p2_bigdataball_pbp',\n", "", 1)  # one expected name dropped
+    text = orchestrator_module()
+    edited = text.replace("'expected': ('p2_box', 'p2_lines', 'p2_props', 'p2_sheet'),",
+                          "'expected': ('p2_box', 'p2_props', 'p2_sheet'),", 1)  # one name dropped
     assert edited != text
     path = tmp_path / "expected_processors.py"
     path.write_text(edited)
@@ -211,7 +239,7 @@ def test_a_hand_edit_that_keeps_the_digests_fails_at_load(tmp_path):
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: d["transitions"]["phase2_to_phase3"].update(expected="p2_nbacom_boxscores"),
+    (lambda d: d["transitions"]["phase2_to_phase3"].update(expected="p2_box"),
      "transition 'phase2_to_phase3' expected is not a list of names"),
     (lambda d: d.update(transitions=[]), "transitions is not a mapping"),
     (lambda d: d["transitions"]["phase3_to_phase4"]["modes"]["same_day"].update(when="noon"),
@@ -221,7 +249,7 @@ def test_a_hand_edit_that_keeps_the_digests_fails_at_load(tmp_path):
 def test_malformed_data_is_refused_even_with_a_matching_content_digest(damage, message):
     from phasegate.runtime import content_digest
 
-    data = json.loads((REPO / "canary" / "expected.json").read_text())
+    data = canary_document()
     damage(data)
     data["content_digest"] = content_digest(data)
     with pytest.raises(ExpectationsError, match=message):

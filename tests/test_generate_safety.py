@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_phasegate
+from tests.conftest import run_phasegate
+from tests.registries import DATA, SMALL_TEXT
 
 SECRET = "DB_PASSWORD=hunter2-very-secret\n"
 
 
 def _repo(tmp_path: Path, *targets: str) -> Path:
-    shutil.copytree(REPO / "registry", tmp_path / "registry")
+    """A repository holding the small test registry, generating into ``targets``."""
+    (tmp_path / "registry").mkdir()
+    shutil.copyfile(DATA / "small-calendar.txt", tmp_path / "small-calendar.txt")
     registry = tmp_path / "registry" / "processors.yaml"
-    text = registry.read_text().split("\ngenerate:")[0] + "\ngenerate:\n"
+    text = SMALL_TEXT.split("\ngenerate:")[0] + "\ngenerate:\n"
     text += "  - {path: orchestrator/expected_processors.py, format: python}\n"
     text += "".join(f"  - {{path: {t!r}, format: json}}\n" for t in targets)
     registry.write_text(text)

@@ -11,7 +11,7 @@ import pytest
 
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.messages import Rejected, decode_push, parse_completion
-from tests.orchestrator_helpers import REFERENCE
+from tests.registries import SMALL_EXPECTATIONS as EXPECTATIONS
 
 
 def push(payload: bytes | str) -> dict:
@@ -82,7 +82,8 @@ def test_bad_payloads(payload, reason):
     assert caught.value.raw == payload
 
 
-# Modes are chosen by the run key against today in America/New_York.
+# Modes are chosen by the run key against today in America/New_York (the small test
+# registry's timezone, tests/registries.py).
 
 @pytest.mark.parametrize("now,local_today", [
     # daylight saving time ends 2026-11-01 at 02:00 EDT (06:00 UTC)
@@ -98,17 +99,19 @@ def test_bad_payloads(payload, reason):
     ("2026-03-09T03:59:00+00:00", dt.date(2026, 3, 8)),    # 23:59 EDT
 ])
 def test_today_in_registry_timezone_across_dst(now, local_today):
-    assert REFERENCE.today(dt.datetime.fromisoformat(now)) == local_today
+    assert EXPECTATIONS.today(dt.datetime.fromisoformat(now)) == local_today
 
 
 @pytest.mark.parametrize("now", ["2026-11-01T05:30:00+00:00", "2026-11-01T06:30:00+00:00",
                                  "2026-11-02T04:30:00+00:00"])
 def test_modes_yesterday_today_tomorrow_on_the_day_dst_ends(now):
     moment = dt.datetime.fromisoformat(now)
-    modes = {day: REFERENCE.expectation("phase3_to_phase4", dt.date(2026, 11, day), moment).mode
+    modes = {day: EXPECTATIONS.expectation("phase3_to_phase4", dt.date(2026, 11, day),
+                                           moment).mode
              for day in (1, 2)}
-    yesterday = REFERENCE.expectation("phase3_to_phase4", dt.date(2026, 10, 31), moment)
-    assert yesterday.mode == "overnight" and len(yesterday.expected) == 5
+    yesterday = EXPECTATIONS.expectation("phase3_to_phase4", dt.date(2026, 10, 31), moment)
+    assert yesterday.mode == "overnight"
+    assert yesterday.expected == {"game_summary", "team_summary", "game_context"}
     assert modes == {1: "same_day", 2: "tomorrow"}
 
 

@@ -1,4 +1,7 @@
-"""Source scanning with ast: names, containers, classes, positions and suppressions."""
+"""Source scanning with ast: names, containers, classes, positions and suppressions.
+
+The vocabulary comes from the small test registry (tests/registries.py).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ from phasegate.registry.loading import load_registry
 from phasegate.validator.scan import scan_python
 from phasegate.validator.suppression import find_suppressions
 from phasegate.validator.vocabulary import build_vocabulary
-from tests.conftest import REFERENCE_REGISTRY
+from tests.registries import SMALL_PATH
 
 
 @pytest.fixture(scope="module")
 def vocabulary():
-    registry = load_registry(REFERENCE_REGISTRY).registry
+    registry = load_registry(SMALL_PATH).registry
     assert registry is not None
     return build_vocabulary(registry)
 
@@ -27,58 +30,58 @@ def scan(text, vocabulary):
 def test_vocabulary_conventions(vocabulary):
     assert vocabulary.prefixes == ("p2_",)
     assert vocabulary.alias_suffixes == ("Processor",)
-    assert "p2_bdl_box_scores" in vocabulary.disabled
-    assert "BdlBoxscoresProcessor" in vocabulary.disabled  # an alias of a disabled processor
-    assert "bdl_box_scores" in vocabulary.disabled  # the scraper
+    assert "p2_retired" in vocabulary.disabled
+    assert "RetiredProcessor" in vocabulary.disabled  # an alias of a disabled processor
+    assert "feed_retired" in vocabulary.disabled  # the scraper
     assert vocabulary.looks_like_processor("p2_anything")
-    assert vocabulary.looks_like_processor("NbacGambookProcessor")
+    assert vocabulary.looks_like_processor("GameSumaryProcessor")
     assert not vocabulary.looks_like_processor("Processor")
     assert not vocabulary.looks_like_processor("team_abbr")
 
 
 def test_containers_of_every_kind(vocabulary):
     result = scan("""
-        a = ["p2_nbacom_boxscores", "NbacGamebookProcessor"]
-        b = {"player_game_summary", "upcoming_team_game_context", "x"}
-        c = ("p2_odds_game_lines", "p2_odds_game_lines")
-        d = {"p2_nbacom_boxscores": 1, "p2_odds_player_props": 2}
-        e = ["p2_nbacom_boxscores"]
+        a = ["p2_box", "SheetProcessor"]
+        b = {"game_summary", "team_summary", "x"}
+        c = ("p2_lines", "p2_lines")
+        d = {"p2_box": 1, "p2_props": 2}
+        e = ["p2_box"]
     """, vocabulary)
     assert [(c.kind, c.line, c.column, c.names) for c in result.containers] == [
-        ("list", 2, 5, ("p2_nbacom_boxscores", "p2_nbacom_gamebook_pdf")),
-        ("set", 3, 5, ("player_game_summary", "upcoming_team_game_context")),
-        ("dict", 5, 5, ("p2_nbacom_boxscores", "p2_odds_player_props")),
+        ("list", 2, 5, ("p2_box", "p2_sheet")),
+        ("set", 3, 5, ("game_summary", "team_summary")),
+        ("dict", 5, 5, ("p2_box", "p2_props")),
     ]  # the tuple names one processor twice; e holds one name
 
 
 def test_strings_with_character_columns_after_non_ascii(vocabulary):
-    result = scan('label = "é"; name = "p2_nbacom_gamebok"\n', vocabulary)
+    result = scan('label = "é"; name = "p2_shet"\n', vocabulary)
     [found] = result.strings
-    assert (found.value, found.line, found.column) == ("p2_nbacom_gamebok", 1, 21)
+    assert (found.value, found.line, found.column) == ("p2_shet", 1, 21)
 
 
 def test_names_in_comments_and_unrelated_strings_are_ignored(vocabulary):
     result = scan("""
-        # "p2_nbacom_gamebok" in a comment is not code
+        # "p2_shet" in a comment is not code
         x = "team_abbr"
     """, vocabulary)
     assert result.strings == [] and result.containers == []
 
 
 def test_files_without_candidates_are_not_parsed_but_classes_are_found(vocabulary):
-    result = scan("class NbacGamebookProcessor:\n    pass\nthis is not python(\n", vocabulary)
+    result = scan("class SheetProcessor:\n    pass\nthis is not python(\n", vocabulary)
     assert result.syntax_error is None  # nothing name-like is quoted: not parsed
-    assert result.classes == {"NbacGamebookProcessor"}
+    assert result.classes == {"SheetProcessor"}
 
 
 def test_syntax_error_with_position(vocabulary):
-    result = scan('x = "p2_nbacom_boxscores"\ndef f(:\n', vocabulary)
+    result = scan('x = "p2_box"\ndef f(:\n', vocabulary)
     assert result.syntax_error is not None
     assert result.syntax_error[:2] == (2, 7)
 
 
 def test_nul_byte_is_a_syntax_error_not_a_crash(vocabulary):
-    result = scan_python("m.py", 'x = "p2_nbacom_boxscores"\x00\n', vocabulary)
+    result = scan_python("m.py", 'x = "p2_box"\x00\n', vocabulary)
     assert result.syntax_error is not None
 
 

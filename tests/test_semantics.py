@@ -1,4 +1,4 @@
-"""Effective enablement, expected sets, aliases and the digest on the reference registry."""
+"""Effective enablement, expected sets, aliases and the digest, on the small test registry."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from phasegate.registry.semantics import (
     expected_set,
     required_set,
 )
-from tests.conftest import REFERENCE_REGISTRY
+from tests.registries import SMALL_PATH, SMALL_TEXT, edited, load_small
 
 
 @pytest.fixture(scope="module")
-def reference() -> Registry:
-    loaded = load_registry(REFERENCE_REGISTRY)
+def small() -> Registry:
+    loaded = load_registry(SMALL_PATH)
     assert loaded.registry is not None, loaded.problems
     return loaded.registry
 
@@ -33,11 +33,11 @@ def parse(text: str) -> Registry:
     return loaded.registry
 
 
-def test_disabled_scraper_disables_its_processor(reference):
-    enabled = effective_enablement(reference)
-    assert enabled["bdl_box_scores"] is False
-    assert enabled["p2_bdl_box_scores"] is False
-    assert enabled["p2_nbacom_gamebook_pdf"] is True
+def test_disabled_scraper_disables_its_processor(small):
+    enabled = effective_enablement(small)
+    assert enabled["feed_retired"] is False
+    assert enabled["p2_retired"] is False
+    assert enabled["p2_box"] is True
 
 
 def test_enablement_propagates_through_processor_chains():
@@ -69,55 +69,49 @@ def test_cycle_does_not_hang_enablement():
     assert effective_enablement(registry) == {"p3_a": True, "p3_b": True}
 
 
-def test_phase2_expected_set_excludes_disabled_and_season_level(reference):
-    transition = reference.transitions["phase2_to_phase3"]
-    assert expected_set(reference, transition) == {
-        "p2_nbacom_gamebook_pdf", "p2_nbacom_boxscores", "p2_odds_game_lines",
-        "p2_odds_player_props", "p2_bigdataball_pbp",
-    }
-    assert required_set(reference, transition) == {
-        "p2_nbacom_gamebook_pdf", "p2_nbacom_boxscores", "p2_odds_game_lines",
-    }
+def test_phase2_expected_set_excludes_disabled_and_season_level(small):
+    transition = small.transitions["phase2_to_phase3"]
+    # p2_retired is disabled, p2_schedule is season-level: neither is expected
+    assert expected_set(small, transition) == {"p2_box", "p2_sheet", "p2_lines", "p2_props"}
+    assert required_set(small, transition) == {"p2_box", "p2_sheet"}
 
 
-def test_phase3_modes(reference):
-    transition = reference.transitions["phase3_to_phase4"]
+def test_phase3_modes(small):
+    transition = small.transitions["phase3_to_phase4"]
     overnight = transition.modes["overnight"]
     same_day = transition.modes["same_day"]
-    assert len(expected_set(reference, transition, overnight)) == 5
-    assert required_set(reference, transition, overnight) == {
-        "player_game_summary", "upcoming_player_game_context"}
-    assert expected_set(reference, transition, same_day) == {"upcoming_player_game_context"}
+    assert expected_set(small, transition, overnight) == {
+        "game_summary", "team_summary", "game_context"}
+    assert required_set(small, transition, overnight) == {"game_summary", "game_context"}
+    assert expected_set(small, transition, same_day) == {"game_context"}
     # without required, a mode requires everything it expects
-    assert required_set(reference, transition, same_day) == {"upcoming_player_game_context"}
+    assert required_set(small, transition, same_day) == {"game_context"}
 
 
-def test_alias_map_resolves_aliases_and_canonical_names(reference):
-    aliases = alias_map(reference)
-    assert aliases["NbacGamebookProcessor"] == "p2_nbacom_gamebook_pdf"
-    assert aliases["OddsApiPropsBatchProcessor"] == "p2_odds_player_props"
-    assert aliases["p2_odds_player_props"] == "p2_odds_player_props"
-    assert "NbacGambookProcessor" not in aliases
+def test_alias_map_resolves_aliases_and_canonical_names(small):
+    aliases = alias_map(small)
+    assert aliases["BoxProcessor"] == "p2_box"
+    assert aliases["LinesBatchProcessor"] == "p2_lines"
+    assert aliases["p2_lines"] == "p2_lines"
+    assert "BoxProcesor" not in aliases
 
 
-def test_digest_ignores_comments_order_and_spelled_out_defaults(reference):
-    text = REFERENCE_REGISTRY.read_text(encoding="utf-8")
-    reordered = text.replace("# phase 2: raw processors", "# a different comment")
-    reordered = reordered.replace(
-        "  p2_nbacom_gamebook_pdf:\n    phase: 2\n",
-        "  p2_nbacom_gamebook_pdf:\n    enabled: true\n    per_run_key: true\n    phase: 2\n",
+def test_digest_ignores_comments_order_and_spelled_out_defaults(small):
+    reordered = edited(
+        ("# phase 2: raw processors", "# a different comment"),
+        ("  p2_box:\n    phase: 2\n",
+         "  p2_box:\n    enabled: true\n    per_run_key: true\n    phase: 2\n"),
     )
     other = load_registry_text(reordered).registry
     assert other is not None
-    assert digest(other) == digest(reference)
+    assert digest(other) == digest(small)
 
 
-def test_digest_changes_with_meaning(reference):
-    text = REFERENCE_REGISTRY.read_text(encoding="utf-8")
-    changed = load_registry_text(text.replace("deadline_minutes: 240", "deadline_minutes: 241", 1))
+def test_digest_changes_with_meaning(small):
+    changed = load_registry_text(edited(("deadline_minutes: 240", "deadline_minutes: 241")))
     assert changed.registry is not None
-    assert digest(changed.registry) != digest(reference)
-    assert len(digest(reference)) == 64
+    assert digest(changed.registry) != digest(small)
+    assert len(digest(small)) == 64
 
 
 @pytest.mark.parametrize("schedule,gap", [
@@ -134,15 +128,9 @@ def test_cron_rejects_bad_expressions(schedule):
         longest_gap_minutes(schedule)
 
 
-def _reference_with(edit):
-    import re
-
-    from tests.conftest import REFERENCE_REGISTRY
-
-    text = re.sub(*edit, REFERENCE_REGISTRY.read_text(), count=1)
-    loaded = load_registry_text(text, "registry/processors.yaml")
-    assert loaded.registry is not None, edit
-    return loaded.registry
+def _small_with(edit=None):
+    """The small registry, or a copy with one ``re.sub`` edit (which must change it)."""
+    return load_small(SMALL_TEXT if edit is None else edited(edit))
 
 
 def _digests(registry):
@@ -153,36 +141,35 @@ def _digests(registry):
 
 
 def test_a_canary_only_edit_changes_no_transition_digest():
-    before_registry, before = _digests(_reference_with((r"^$", "")))
-    after_registry, after = _digests(_reference_with((r"renotify_hours: \d+", "renotify_hours: 12")))
+    before_registry, before = _digests(_small_with())
+    after_registry, after = _digests(_small_with((r"renotify_hours: \d+", "renotify_hours: 12")))
     assert after_registry != before_registry  # the registry did change
     assert after == before  # but no transition's behaviour did: nothing goes STALE
 
 
 def test_editing_one_transition_leaves_the_others_digests_alone():
-    _, before = _digests(_reference_with((r"^$", "")))
-    _, after = _digests(_reference_with((r"trigger_topic: nba-phase4-trigger",
-                                         "trigger_topic: nba-phase4-trigger-v2")))
+    _, before = _digests(_small_with())
+    _, after = _digests(_small_with((r"trigger_topic: small-phase4-trigger",
+                                     "trigger_topic: small-phase4-trigger-v2")))
     assert after["phase3_to_phase4"] != before["phase3_to_phase4"]
     assert after["phase2_to_phase3"] == before["phase2_to_phase3"]
 
 
 def test_disabling_an_upstream_scraper_changes_the_transition_digest():
-    _, before = _digests(_reference_with((r"^$", "")))
-    _, after = _digests(_reference_with((r"(nbac_gamebook_pdf:\n\s+enabled:) true",
-                                         r"\1 false\n    disabled_reason: feed moved")))
+    _, before = _digests(_small_with())
+    _, after = _digests(_small_with((r"(feed_box:\n\s+enabled:) true",
+                                     r"\1 false\n    disabled_reason: feed moved")))
     assert after["phase2_to_phase3"] != before["phase2_to_phase3"]
 
 
 def test_spelling_out_a_default_changes_no_digest():
-    before = _digests(_reference_with((r"^$", "")))
-    after = _digests(_reference_with((r"\ngenerate:", "\ndeploy: {max_delivery_attempts: 10}\n"
-                                                     "generate:")))
+    before = _digests(_small_with())
+    after = _digests(_small_with((r"\ndeploy:\n", "\ndeploy:\n  max_delivery_attempts: 10\n")))
     assert after == before
 
 
 def test_reordering_a_name_list_changes_no_digest():
-    before = _digests(_reference_with((r"^$", "")))
-    after = _digests(_reference_with((r"aliases: \[BdlBoxscoresProcessor, BdlPlayerBoxScoresProcessor\]",
-                                      "aliases: [BdlPlayerBoxScoresProcessor, BdlBoxscoresProcessor]")))
+    before = _digests(_small_with())
+    after = _digests(_small_with((r"aliases: \[RetiredProcessor, RetiredBatchProcessor\]",
+                                  "aliases: [RetiredBatchProcessor, RetiredProcessor]")))
     assert after == before
