@@ -286,3 +286,23 @@ def test_two_pipelines_canaries_leave_each_others_incidents_alone(project_id):
     beats = {snapshot.id: snapshot.to_dict()["pipeline"]
              for snapshot in client.collection("phasegate_canary").stream()}
     assert beats == {"heartbeat__nba-stats": "nba-stats", "heartbeat__mlb-stats": "mlb-stats"}
+
+
+def test_a_run_that_cannot_read_firestore_still_writes_its_heartbeat_line(
+        project_id, monkeypatch, tmp_path):
+    """The absence alert counts heartbeat lines: a canary that ran and failed to read says
+    so (outcome error) instead of looking dead."""
+    from tests.emulators import Emulator, require_sdk
+
+    own = Emulator("firestore", require_sdk()).start(tmp_path)
+    own.stop()
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", own.host)
+    stream = io.StringIO()
+    store = CanaryStore(firestore_client(project_id), timeout=3, pipeline="nba-stats")
+    result = run_once(store, make_settings([{"log": {}}]), T0, stream=stream,
+                      sleep=lambda s: None)
+    assert result.exit_code == EXIT_FAILED
+    lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+    [beat] = [x for x in lines if x["message"].startswith("CANARY_HEARTBEAT")]
+    assert beat["message"] == "CANARY_HEARTBEAT error"
+    assert beat["logging.googleapis.com/labels"]["phasegate_pipeline"] == "nba-stats"

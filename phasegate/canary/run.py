@@ -130,6 +130,9 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
         result.errors.append(f"the canary could not read Firestore: {one_line(error)}")
         if not dry_run:
             _report_errors(channels, set(), pipeline, result, stream, sleep, budget)
+            # the canary ran: its heartbeat line (what the absence alert counts) still says so
+            _heartbeat_line(stream, {"outcome": "error", "checks": 0, "alerting": 0,
+                                     "errors": result.errors}, pipeline)
         result.calls = dict(store.calls)
         return result
     incidents = _usable_incidents(incidents, result)
@@ -166,14 +169,19 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
         store.finish(updates, heartbeat)
     except Exception as error:  # noqa: BLE001 - reported, and the exit code says so
         result.errors.append(f"the canary could not record its run: {one_line(error)}")
+    _heartbeat_line(stream, heartbeat, pipeline)
+    result.calls = dict(store.calls)
+    return result
+
+
+def _heartbeat_line(stream: TextIO | None, heartbeat: Mapping[str, Any], pipeline: str) -> None:
+    """The CANARY_HEARTBEAT log line the absence alert counts: one per run that ran."""
     (stream or sys.stdout).write(json.dumps({
         "severity": "INFO", "message": f"CANARY_HEARTBEAT {heartbeat['outcome']}",
         "heartbeat": {k: v for k, v in heartbeat.items() if k != "at"},
         "logging.googleapis.com/labels": {"phasegate_checkpoint": "CANARY_HEARTBEAT",
                                           "phasegate_pipeline": pipeline}},
         default=str) + "\n")
-    result.calls = dict(store.calls)
-    return result
 
 
 def report_failure(settings: Settings, now: dt.datetime, message: str, *,
