@@ -59,6 +59,11 @@ def parse_duration(text: Any) -> dt.timedelta | None:
     return total
 
 
+# How a Firestore call is retried within its budget (the orchestrator's and the canary's
+# stores alike): the client's default keeps trying a stopped server for minutes.
+FIRESTORE_BACKOFF = (0.1, 1.0, 2.0)  # initial, maximum and multiplier of the delay, seconds
+
+
 class ExpectationsError(Exception):
     """The generated expectations are missing, unreadable or of another format."""
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from phasegate.runtime import FIRESTORE_BACKOFF
+
 INCIDENTS = "phasegate_incidents"
 CANARY = "phasegate_canary"
 
@@ -32,8 +34,9 @@ class CanaryStore:
         self.pipeline = pipeline
         self.prefix = quote(pipeline, safe="-_.") + "__"
         self.timeout = timeout
-        self.retry = Retry(predicate=if_transient_error, initial=0.1, maximum=2.0,
-                           multiplier=2.0, timeout=timeout)
+        initial, maximum, multiplier = FIRESTORE_BACKOFF
+        self.retry = Retry(predicate=if_transient_error, initial=initial, maximum=maximum,
+                           multiplier=multiplier, timeout=timeout)
         self.calls: Counter[str] = Counter()
 
     def read_documents(self, wanted: Iterable[tuple[str, str]],

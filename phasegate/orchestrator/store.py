@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from phasegate.runtime import FIRESTORE_BACKOFF
+
 MARKERS = "phasegate_triggers"
 DELIVERIES = "phasegate_deliveries"
 REJECTED = "phasegate_rejected"
@@ -84,8 +86,9 @@ class CompletionStore:
         left = self.deadline - time.monotonic()
         if left <= 0.05:
             raise StoreUnavailable(f"Firestore did not answer within {self.timeout:.0f} s")
-        retry = Retry(predicate=_transient, initial=0.1, maximum=1.0, multiplier=2.0,
-                      timeout=left)
+        initial, maximum, multiplier = FIRESTORE_BACKOFF
+        retry = Retry(predicate=_transient, initial=initial, maximum=maximum,
+                      multiplier=multiplier, timeout=left)
         return {"retry": retry, "timeout": left}
 
     # -- references -----------------------------------------------------------
