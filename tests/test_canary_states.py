@@ -212,3 +212,31 @@ def test_slack_groups_new_ongoing_and_resolved():
                                           ("2026-02-10T05:00:00+00:00", "2026-02-10")])
 def test_today_is_the_registry_timezone_not_the_machine(now, expected):
     assert run_keys(at(now), settings())[-2] == expected
+
+
+def test_a_calendar_day_whose_document_holds_no_expected_completion_is_missing_run():
+    """Every report failed (or only unknown names came): no first completion, so no deadline;
+    on a day the calendar expects a run that must not wait forever."""
+    cfg = settings(calendar=EXPECTED["calendar"])  # holds 2026-02-09
+    failed = {name: {"status": "failed", "completed_at": None,
+                     "recorded_at": at("2026-02-09T08:12:00+00:00")}  # 03:12 in New York
+              for name in EXPECTED["transitions"]["phase2_to_phase3"]["expected"]}
+    assert state(failed, "2026-02-10T10:59:59+00:00", cfg=cfg)[0].state == "WAITING"
+    [check] = state(failed, "2026-02-10T11:00:00+00:00", cfg=cfg)
+    assert (check.state, check.alerting) == ("MISSING_RUN", True)
+    assert "no expected processor has completed" in check.detail
+    assert "(enabled; failed at 03:12)" in check.detail  # the status of this run key, not a report
+    [empty] = state({}, "2026-02-10T11:00:00+00:00", cfg=cfg)
+    assert empty.state == "MISSING_RUN"
+    [other_day] = state(failed, "2026-02-11T12:00:00+00:00", "2026-02-10", cfg)
+    assert other_day.state == "WAITING"  # not a calendar day: nothing says a run was due
+
+
+def test_late_names_each_missing_processors_status_for_this_run_key():
+    expected = EXPECTED["transitions"]["phase2_to_phase3"]["expected"]
+    document = doc(expected[:-1], **{expected[-1]: {
+        "status": "failed", "completed_at": None,
+        "recorded_at": at("2026-02-10T08:12:00+00:00")}})  # 03:12 in New York
+    [check] = state(document, "2026-02-10T12:00:00+00:00")
+    assert check.state == "LATE"
+    assert f"{expected[-1]} (enabled; failed at 03:12)" in check.detail

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,8 +63,13 @@ def kind_of(value: Any) -> str:
 @dataclass(frozen=True)
 class Missing:
     name: str
-    status: str
-    last_reported: str | None
+    status: str  # how the registry sees it
+    last_reported: str | None  # the last run key it completed
+    this_run: str | None = None  # what it reported for this run key, e.g. "failed at 03:12"
+
+    def described(self) -> str:
+        """``name (registry status; failed at 03:12)`` for alert texts."""
+        return f"{self.name} ({self.status}{f'; {self.this_run}' if self.this_run else ''})"
 
 
 @dataclass(frozen=True)
@@ -277,10 +282,21 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
     completed = tuple(sorted(set(done) & expected))
     missing_names = sorted(expected - set(done))
     missing = tuple(Missing(name, processor_status(name, settings.expectations["processors"]),
-                            _last_reported(name, history, aliases))
+                            _last_reported(name, history, aliases),
+                            _this_run(document, name, aliases, settings))
                     for name in missing_names)
-    checks = [_transition_state(base, spec, document, done, completed, missing, now, quiet,
-                                history, aliases)]
+    state = _transition_state(base, spec, document, done, completed, missing, now, quiet,
+                              history, aliases)
+    after = _calendar_overdue(base["run_key"], now, settings)
+    if state.state == "WAITING" and not completed and after is not None:
+        # a document without one expected completion (every report failed, or only unknown
+        # and out-of-scope names) would otherwise wait forever: the deadline counts from the
+        # first expected completion, and there is none
+        state = replace(state, state="MISSING_RUN", alerting=True,
+                        detail=f"the calendar expects a run on {base['run_key']} but no expected "
+                               f"processor has completed {after:g} hours after its midnight; "
+                               f"missing {', '.join(m.described() for m in missing)}")
+    checks = [state]
     unknown = unknown_names(document, aliases)
     if unknown:
         checks.append(StateCheck(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
@@ -311,18 +327,26 @@ def stale_digest(document: Mapping[str, Any], spec: Mapping[str, Any]) -> str | 
     return digest
 
 
+def _calendar_overdue(run_key: str, now: dt.datetime, settings: Settings) -> float | None:
+    """``missing_run_after_hours`` when the calendar expects a run on ``run_key`` and they
+    have passed since its midnight (elapsed hours: DST days are 23 or 25 h), else None."""
+    if run_key not in settings.calendar:
+        return None
+    day = dt.date.fromisoformat(run_key)
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=settings.zone).astimezone(dt.UTC)
+    hours = float(settings.canary.get("missing_run_after_hours", 30))
+    return hours if now >= midnight + dt.timedelta(hours=hours) else None
+
+
 def _no_document(base: dict[str, Any], day: dt.date, now: dt.datetime, settings: Settings,
                  quiet: str | None) -> StateCheck:
     run_key = day.isoformat()
-    if run_key in settings.calendar:
-        # elapsed hours, not wall-clock hours: convert before adding (DST days are 23 or 25 h)
-        midnight = dt.datetime.combine(day, dt.time(), tzinfo=settings.zone).astimezone(dt.UTC)
-        after = dt.timedelta(hours=float(settings.canary.get("missing_run_after_hours", 30)))
-        if now >= midnight + after:
-            return StateCheck(**base, state="MISSING_RUN", alerting=True,
-                         detail=f"the calendar expects a run on {run_key} but no document "
-                                f"exists {after.total_seconds() / 3600:g} hours after its "
-                                "midnight: is the orchestrator being invoked at all?")
+    after = _calendar_overdue(run_key, now, settings)
+    if after is not None:
+        return StateCheck(**base, state="MISSING_RUN", alerting=True,
+                          detail=f"the calendar expects a run on {run_key} but no document "
+                                 f"exists {after:g} hours after its midnight: is the "
+                                 "orchestrator being invoked at all?")
     detail = f"no document (quiet period: {quiet})" if quiet else "no document"
     return StateCheck(**base, state="NO_DATA", detail=detail, quiet=quiet)
 
@@ -360,7 +384,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
             m.name, history, aliases)]
         detail = f"{len(completed)}/{len(completed) + len(missing)} complete " \
                  f"{int(deadline.total_seconds() // 60)} minutes after the first completion; " \
-                 f"missing {', '.join(f'{m.name} ({m.status})' for m in missing)}"
+                 f"missing {', '.join(m.described() for m in missing)}"
         if drift:
             silent = len([d for d in history.values() if d])
             detail += "; " + "; ".join(
@@ -373,6 +397,21 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
     return StateCheck(**common, state="WAITING",
                  detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
                         "the deadline")
+
+
+def _this_run(document: Mapping[str, Any], name: str, aliases: Mapping[str, str],
+              settings: Settings) -> str | None:
+    """What a missing processor reported for this run key: a failed status is no report."""
+    for key, entry in document.items():
+        if key.startswith("_") or aliases.get(key) != name or not isinstance(entry, Mapping):
+            continue
+        status = entry.get("status")
+        if not isinstance(status, str):
+            continue
+        when = as_time(entry.get("recorded_at")) or as_time(entry.get("reported_at"))
+        at = f" at {when.astimezone(settings.zone).strftime('%H:%M')}" if when else ""
+        return f"{printable(short(status))}{at}"
+    return None
 
 
 def _last_reported(name: str, history: Mapping[str, Mapping[str, Any] | None],

@@ -61,7 +61,8 @@ class RunResult:
                 "transition": c.transition, "run_key": c.run_key, "mode": c.mode,
                 "state": c.state, "completed": list(c.completed),
                 "missing": [{"name": m.name, "status": m.status,
-                             "last_reported": m.last_reported} for m in c.missing],
+                             "last_reported": m.last_reported, "this_run": m.this_run}
+                            for m in c.missing],
                 "alerting": c.alerting, "detail": c.detail,
             } for c in self.checks],
             "notifications": [{
