@@ -87,6 +87,16 @@ exit codes:
     validate.add_argument(
         "--strict", action="store_true", help="fail (exit 1) on warnings too",
     )
+    validate.add_argument(
+        "--baseline", metavar="FILE", type=Path,
+        help="fail only on findings not in this baseline (adopting phasegate in a repository "
+             "that already drifted); only findings in code and referenced files (PG202-PG209) "
+             "can be baselined, never the registry's own; read only when given",
+    )
+    validate.add_argument(
+        "--update-baseline", action="store_true",
+        help="write the current code and file findings to the --baseline FILE",
+    )
     validate.set_defaults(run=_validate)
 
     generate = commands.add_parser(
@@ -284,7 +294,8 @@ def _validate(args: argparse.Namespace) -> int:
     from phasegate.validator.command import validate_command
 
     return validate_command(_loaded(args), args.root, output_format=args.format,
-                            strict=args.strict, out=sys.stdout, err=sys.stderr)
+                            strict=args.strict, out=sys.stdout, err=sys.stderr,
+                            baseline=args.baseline, update_baseline=args.update_baseline)
 
 
 def _generate(args: argparse.Namespace) -> int:

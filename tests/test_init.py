@@ -28,6 +28,7 @@ SCAFFOLD = [
     "orchestrator/main.py",
     "canary/main.py",
     "validator/README.md",
+    "validator/baseline.json",
 ]
 TOP_LEVEL = [".pre-commit-config.yaml", ".github/workflows/phasegate.yml"]
 ARTIFACTS = [
@@ -220,8 +221,9 @@ def test_existing_pre_commit_config_is_untouched_and_the_hooks_are_printed(
         f"    rev: v{__version__}",
         "    hooks:",
         "      - id: phasegate-validate",
-        "      - id: phasegate-generate-check",
+        "        args: [--baseline, validator/baseline.json]",
     ]
+    assert lines[start + 6] == "      - id: phasegate-generate-check"
     assert "created .github/workflows/phasegate.yml" in lines
 
 
@@ -233,7 +235,8 @@ def test_existing_workflow_is_untouched_and_the_steps_are_printed(
     result = init(tmp_path)
     assert result.returncode == 0, result.stderr
     assert workflow.read_text() == "name: mine\n"
-    assert "        run: phasegate validate --format github" in result.stdout.splitlines()
+    assert "          phasegate validate --format github" in result.stdout.splitlines()
+    assert "          --baseline validator/baseline.json" in result.stdout.splitlines()
     assert "        run: phasegate generate --check" in result.stdout.splitlines()
     assert f"after installing phasegate {__version__}" in result.stdout
 
@@ -280,9 +283,12 @@ def test_prefix_puts_the_folders_under_path_and_the_hooks_pass_registry(
         assert (tmp_path / path).is_file(), path
     registry = "infra/phasegate/registry/processors.yaml"
     hooks = (tmp_path / ".pre-commit-config.yaml").read_text()
-    assert hooks.count(f"        args: [--registry, {registry}]\n") == 2
+    assert hooks.count(f"        args: [--registry, {registry}]\n") == 1  # generate --check
+    assert (f"        args: [--registry, {registry}, --baseline, "
+            "infra/phasegate/validator/baseline.json]\n") in hooks
     workflow = (tmp_path / ".github/workflows/phasegate.yml").read_text()
-    assert f"run: phasegate validate --format github --registry {registry}\n" in workflow
+    assert (f"phasegate validate --format github --registry {registry}\n"
+            "          --baseline infra/phasegate/validator/baseline.json\n") in workflow
     assert f"run: phasegate generate --check --registry {registry}\n" in workflow
     text = (tmp_path / registry).read_text()
     for artifact in ARTIFACTS:

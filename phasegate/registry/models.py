@@ -90,8 +90,16 @@ class FileReference:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeReference:
+    path: str  # a file, a directory or a glob
+    exclude: tuple[str, ...] = ()  # globs
+
+
+@dataclass(frozen=True, slots=True)
 class References:
-    code: tuple[str, ...] = ()
+    # a plain path stays a string (as in registries before excludes), so old digests hold
+    code: tuple[str | CodeReference, ...] = ()
+    exclude: tuple[str, ...] = ()  # globs, for code and files
     files: tuple[FileReference, ...] = ()
 
 
@@ -194,9 +202,18 @@ def _canary(d: Mapping[str, Any]) -> Canary:
     )
 
 
+def _code_reference(item: Any) -> str | CodeReference:
+    """A mapping without excludes means what its bare path means, and digests the same."""
+    if isinstance(item, str):
+        return item
+    exclude = tuple(item.get("exclude") or ())
+    return CodeReference(item["path"], exclude) if exclude else item["path"]
+
+
 def _references(d: Mapping[str, Any]) -> References:
     return References(
-        code=_names(d.get("code")),
+        code=tuple(_code_reference(item) for item in d.get("code") or ()),
+        exclude=_names(d.get("exclude")),
         files=tuple(FileReference(f["path"], f["select"], f["kind"]) for f in d.get("files") or ()),
     )
 
@@ -228,7 +245,7 @@ def canonical_data(registry: Registry) -> dict[str, Any]:
 
 
 # Lists whose order means nothing: sorted for the digest, so reordering them changes nothing.
-UNORDERED_FIELDS = frozenset({"aliases", "inputs", "expects", "required"})
+UNORDERED_FIELDS = frozenset({"aliases", "inputs", "expects", "required", "exclude"})
 
 
 def digest_data(value: Any) -> Any:

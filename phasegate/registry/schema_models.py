@@ -187,10 +187,27 @@ class FileReference(_Strict):
     kind: Literal["scraper", "processor"]
 
 
+Globs = list[str]
+
+
+class CodeReference(_Strict):
+    """Python sources to scan, less what some globs exclude."""
+
+    path: str = Field(description="a file, a directory, or a glob (*, ** and ?) of them")
+    exclude: Globs = Field(
+        default_factory=list, description="globs of repository-relative paths not to scan")
+
+
 class References(_Strict):
     """Where else names live; the validator checks them."""
 
-    code: list[str] = Field(default_factory=list, description="Python source paths to scan")
+    code: list[str | CodeReference] = Field(
+        default_factory=list,
+        description="Python sources to scan: files, directories or globs (*, ** and ?) of "
+                    "repository-relative paths, each alone or as {path, exclude}")
+    exclude: Globs = Field(
+        default_factory=list,
+        description="globs of repository-relative paths that are never scanned (code or files)")
     files: list[FileReference] = Field(default_factory=list)
 
 

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from phasegate import __version__
 from phasegate.scaffold import templates
+from phasegate.validator.baseline import render as baseline_text
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -151,6 +152,11 @@ def _plan(name: str, base: PurePosixPath) -> list[Planned]:
     registry_args = _registry_args(base)
     hook_args = (f"\n        args: [--registry, {(base / REGISTRY).as_posix()}]"
                  if base.parts else "")
+    # validate fails only on findings not in the baseline (empty at first: findings in code
+    # found later can be accepted with --update-baseline; the registry's never)
+    validate_hook_args = ", ".join(
+        ([f"--registry, {(base / REGISTRY).as_posix()}"] if base.parts else [])
+        + [f"--baseline, {prefix}validator/baseline.json"])
     values = {
         "pipeline": name,
         "pipeline_yaml": f'"{name}"' if name in _YAML_WORDS else name,
@@ -158,6 +164,7 @@ def _plan(name: str, base: PurePosixPath) -> list[Planned]:
         "version": __version__,
         "registry_args": registry_args,
         "hook_args": hook_args,
+        "validate_hook_args": validate_hook_args,
     }
 
     def fill(template: str, **extra: str) -> str:
@@ -172,6 +179,7 @@ def _plan(name: str, base: PurePosixPath) -> list[Planned]:
         Planned(base / "orchestrator/main.py", templates.ORCHESTRATOR_MAIN),
         Planned(base / "canary/main.py", templates.CANARY_MAIN),
         Planned(base / "validator/README.md", fill(templates.VALIDATOR_README)),
+        Planned(base / "validator/baseline.json", baseline_text([])),
         Planned(PRE_COMMIT, fill(templates.PRE_COMMIT, entry=entry),
                 ("phasegate-validate", "phasegate-generate-check", *registry_marker),
                 entry, "under its `repos:`"),

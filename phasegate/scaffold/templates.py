@@ -167,7 +167,8 @@ PRE_COMMIT_ENTRY = """\
   - repo: https://github.com/phasegate/phasegate
     rev: v$version
     hooks:
-      - id: phasegate-validate$hook_args
+      - id: phasegate-validate
+        args: [$validate_hook_args]
       - id: phasegate-generate-check$hook_args
 """
 
@@ -179,7 +180,9 @@ $entry"""
 
 WORKFLOW_STEPS = """\
       - name: Validate the phasegate registry
-        run: phasegate validate --format github$registry_args
+        run: >-
+          phasegate validate --format github$registry_args
+          --baseline ${prefix}validator/baseline.json
       - name: Generated artifacts are current
         run: phasegate generate --check$registry_args
 """

@@ -12,10 +12,11 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phasegate.registry.confine import Unsafe, inside, is_within, read_regular
+from phasegate.registry.confine import Unsafe, inside, is_within, lexical_problem, read_regular
 from phasegate.registry.generate import Artifact
 from phasegate.registry.models import Registry
 from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
+from phasegate.validator.globs import is_glob, literal_prefix, matches, matches_any, normalized
 from phasegate.validator.scan import FileScan, scan_python
 from phasegate.validator.suppression import Suppression, find_suppressions
 from phasegate.validator.vocabulary import Vocabulary, build_vocabulary
@@ -124,52 +125,99 @@ def _python_files(registry: Registry, root: Path, generated: set[str],
                   workspace: Workspace) -> Iterator[str]:
     """Every Python file to scan, relative to the root under its real path, once.
 
-    A declared path that leaves the root is PG113 and never read; a file found
-    in a declared directory that is a symlink out of the root, or not a
-    regular file, is PG206 and never read.
+    A declared path or a glob's literal prefix that leaves the root is PG113
+    and never read; a file found in a declared directory that is a symlink out
+    of the root, or not a regular file, is PG206 and never read. Excludes (the
+    entry's and the global ones) match the path as declared and the real path.
     """
     seen: set[str] = set()
     real_root = root.resolve()
-    for index, declared in enumerate(registry.references.code):
-        try:
-            base = inside(root, declared)
-        except Unsafe as error:
-            workspace.unsafe.append(Unscannable(("references", "code", index),
-                                                f"references.code: {error}", declared))
-            continue
-        if base.is_file():
-            candidates = [base] if base.suffix == ".py" else []
-        elif base.is_dir():
-            candidates = list(_walk(base))
+    global_excludes = _safe(registry.references.exclude)
+    for index, entry in enumerate(registry.references.code):
+        where: tuple[Hashable, ...]
+        if isinstance(entry, str):
+            declared, where, excludes = entry, ("references", "code", index), global_excludes
         else:
+            declared, where = entry.path, ("references", "code", index, "path")
+            excludes = (*global_excludes, *_safe(entry.exclude))
+        try:
+            candidates = _declared_files(declared, root)
+        except Unsafe as error:
+            workspace.unsafe.append(Unscannable(where, f"references.code: {error}", declared))
+            continue
+        if candidates is None:
             workspace.unscannable.append(Unscannable(
-                ("references", "code", index),
-                f"references.code names {declared!r}, which does not exist under "
+                where, f"references.code names {declared!r}, which does not exist under "
                 f"{root.as_posix()}; fix the path or remove it", declared))
             continue
-        for path in candidates:
+        if not candidates and is_glob(declared):
+            workspace.unscannable.append(Unscannable(
+                where, f"references.code glob {declared!r} matches no Python file under "
+                f"{root.as_posix()}; fix the glob or remove it", declared))
+            continue
+        for as_declared, path in candidates:
+            if matches_any(excludes, as_declared):
+                continue
             try:
                 real = path.resolve()
             except (OSError, RuntimeError):  # a symlink loop, a name too long
                 workspace.unscannable.append(Unscannable(
-                    ("references", "code", index), f"{path.name!r} cannot be resolved (a "
-                    "symlink loop?); not read", path.name))
+                    where, f"{path.name!r} cannot be resolved (a symlink loop?); not read",
+                    path.name))
                 continue
             shown = path.relative_to(real_root).as_posix() if is_within(
                 path, real_root) else path.as_posix()
             if not is_within(real, real_root):
                 workspace.unscannable.append(Unscannable(
-                    ("references", "code", index),
-                    f"{shown} is a symlink that leaves the repository root; not read", shown))
+                    where, f"{shown} is a symlink that leaves the repository root; not read",
+                    shown))
                 continue
             relative = real.relative_to(real_root).as_posix()
             if any(part.lower() == ".git" for part in real.relative_to(real_root).parts):
                 workspace.unscannable.append(Unscannable(
-                    ("references", "code", index), f"{shown} leads into .git; not read", shown))
+                    where, f"{shown} leads into .git; not read", shown))
+                continue
+            if matches_any(excludes, relative):
                 continue
             if relative not in generated and relative not in seen:
                 seen.add(relative)
                 yield relative
+
+
+def _safe(globs: tuple[str, ...]) -> tuple[str, ...]:
+    """The excludes that are relative and stay inside the root (PG113 reports the others)."""
+    return tuple(glob for glob in globs if lexical_problem(glob) is None)
+
+
+def _declared_files(declared: str, root: Path) -> list[tuple[str, Path]] | None:
+    """(path as declared, path) of each Python file an entry names; None when it names nothing.
+
+    A glob walks only its literal prefix, which is confined like any path
+    (:class:`Unsafe` when it leaves the root); ``..`` anywhere in it is Unsafe.
+    """
+    if is_glob(declared):
+        problem = lexical_problem(declared)
+        if problem:
+            raise Unsafe(f"{declared!r} {problem}")
+        prefix = literal_prefix(declared)
+        base = inside(root, prefix or ".")
+        if not base.is_dir():
+            return []
+        found = [(_joined(prefix, path.relative_to(base).as_posix()), path)
+                 for path in _walk(base)]
+        return [(shown, path) for shown, path in found if matches(declared, shown)]
+    base = inside(root, declared)
+    if base.is_file():
+        return [(normalized(declared), base)] if base.suffix == ".py" else []
+    if base.is_dir():
+        prefix = normalized(declared)
+        return [(_joined(prefix, path.relative_to(base).as_posix()), path)
+                for path in _walk(base)]
+    return None
+
+
+def _joined(prefix: str, relative: str) -> str:
+    return f"{prefix}/{relative}" if prefix else relative
 
 
 def _walk(base: Path) -> Iterator[Path]:
@@ -233,8 +281,11 @@ def _scan_sources(files: list[str], root: Path, workspace: Workspace,
 
 
 def _read_file_references(registry: Registry, root: Path, workspace: Workspace) -> None:
+    excludes = _safe(registry.references.exclude)
     for index, reference in enumerate(registry.references.files):
         where = ("references", "files", index)
+        if matches_any(excludes, normalized(reference.path)):
+            continue
         try:
             path = inside(root, reference.path)
         except Unsafe as error:

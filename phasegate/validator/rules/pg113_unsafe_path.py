@@ -51,7 +51,14 @@ def declared_paths(ctx: RuleContext) -> Iterator[tuple[tuple[Hashable, ...], str
     for index, target in enumerate(registry.generate):
         yield ("generate", index, "path"), "generate", target.path
     for index, code in enumerate(registry.references.code):
-        yield ("references", "code", index), "references.code", code
+        if isinstance(code, str):
+            yield ("references", "code", index), "references.code", code
+            continue
+        yield ("references", "code", index, "path"), "references.code", code.path
+        for number, glob in enumerate(code.exclude):
+            yield ("references", "code", index, "exclude", number), "references.code exclude", glob
+    for index, glob in enumerate(registry.references.exclude):
+        yield ("references", "exclude", index), "references.exclude", glob
     for index, reference in enumerate(registry.references.files):
         yield ("references", "files", index, "path"), "references.files", reference.path
     if registry.canary.calendar is not None:
