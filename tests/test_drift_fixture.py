@@ -14,9 +14,9 @@ FIXTURE = REPO / "tests" / "fixtures" / "drifted-repo"
 EXPECTED = [
     "config/workflows.yaml:8:21: error PG203 [unknown-name]",
     "config/workflows.yaml:11:21: error PG204 [disabled-referenced]",
-    "monitoring/check_phase2.py:3:19: error PG202 [hard-coded-list]",
-    "orchestrator/expected_processors.py:57:1: error PG201 [stale-generated]",
-    "registry/processors.yaml:19:15: warning PG205 [alias-without-class]",
+    "monitoring/check_phase2.py:3:19: error PG208 [drifted-copy]",
+    "orchestrator/expected_processors.py:72:1: error PG201 [stale-generated]",
+    "registry/processors.yaml:21:15: warning PG205 [alias-without-class]",
 ]
 
 
@@ -80,14 +80,14 @@ def test_syntax_error_is_reported_and_the_scan_continues(repo):
     assert result.returncode == 1
     assert "monitoring/broken.py:1:10: error PG206 [unscannable-reference] cannot scan" in (
         result.stdout)
-    assert "monitoring/check_phase2.py:3:19: error PG202" in result.stdout
+    assert "did you mean 'NbacGamebookProcessor'" in result.stdout  # processors/ was scanned
     assert "Traceback" not in result.stderr
 
 
 def test_missing_reference_path_is_reported(repo):
     shutil.rmtree(repo / "monitoring")
     result = run_phasegate("validate", "--root", str(repo))
-    assert "registry/processors.yaml:39:10: error PG206 [unscannable-reference] " \
+    assert "registry/processors.yaml:47:10: error PG206 [unscannable-reference] " \
            "references.code names 'monitoring'" in result.stdout
 
 
@@ -101,20 +101,20 @@ def test_suppression_with_reason_silences_one_rule_on_one_line(repo):
     script = repo / "monitoring" / "check_phase2.py"
     script.write_text(script.read_text().replace(
         "EXPECTED_PHASE2 = [",
-        "EXPECTED_PHASE2 = [  # phasegate: ignore[PG202] legacy dashboard, removed in Q3"))
+        "EXPECTED_PHASE2 = [  # phasegate: ignore[PG208] legacy dashboard, removed in Q3"))
     result = run_phasegate("validate", "--root", str(repo))
-    assert "PG202" not in result.stdout
+    assert "PG208" not in result.stdout
     assert "PG207" not in result.stdout
 
 
 def test_suppression_without_reason_or_unused_is_reported(repo):
     script = repo / "monitoring" / "check_phase2.py"
     text = script.read_text().replace("EXPECTED_PHASE2 = [",
-                                      "EXPECTED_PHASE2 = [  # phasegate: ignore[PG202]")
+                                      "EXPECTED_PHASE2 = [  # phasegate: ignore[PG208]")
     text = text.replace("def missing(", "def missing(  # phasegate: ignore[PG203] not needed\n")
     script.write_text(text)
     result = run_phasegate("validate", "--root", str(repo))
-    assert "monitoring/check_phase2.py:3:19: error PG202" in result.stdout
+    assert "monitoring/check_phase2.py:3:19: error PG208" in result.stdout
     assert "monitoring/check_phase2.py:3:22: warning PG207 [unused-suppression] this " \
            "suppression has no reason" in result.stdout
     assert "ignore[PG203] suppresses nothing" in result.stdout

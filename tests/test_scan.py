@@ -52,6 +52,36 @@ def test_containers_of_every_kind(vocabulary):
         ("set", 3, 5, ("game_summary", "team_summary")),
         ("dict", 5, 5, ("p2_box", "p2_props")),
     ]  # the tuple names one processor twice; e holds one name
+    assert [(c.target, c.literal) for c in result.containers] == [
+        ("a", True), ("b", True), ("d", True)]
+
+
+def test_containers_record_target_and_whether_they_are_plain_literals(vocabulary):
+    result = scan("""
+        __all__ = ["p2_box", "p2_sheet"]
+        flags: dict = {"p2_box": True, "p2_sheet": -1.5, "p2_lines": None}
+        routes = {"p2_box": BoxHandler, "p2_sheet": SheetHandler}
+        mixed = ["p2_box", "p2_sheet", other]
+        call(["p2_box", "p2_sheet"])
+        a = b = ["p2_box", "p2_sheet"]
+    """, vocabulary)
+    assert [(c.line, c.target, c.literal) for c in result.containers] == [
+        (2, "__all__", True), (3, "flags", True), (4, "routes", False), (5, "mixed", False),
+        (6, None, True), (7, "a", True)]
+
+
+def test_names_the_code_switches_off_and_the_modules_owners(vocabulary):
+    result = scan("""
+        class RetiredProcessor:
+            pass
+        SWITCHES = {"p2_retired": False, "p2_box": None, "p2_sheet": "disabled",
+                    "p2_lines": True, "p2_props": "enabled"}
+        x = "p2_retired"
+    """, vocabulary)
+    assert [(s.value, s.switched_off) for s in result.strings] == [
+        ("p2_retired", True), ("p2_box", True), ("p2_sheet", True), ("p2_lines", False),
+        ("p2_props", False), ("p2_retired", False)]
+    assert result.owners == {"p2_retired"}
 
 
 def test_strings_with_character_columns_after_non_ascii(vocabulary):

@@ -26,6 +26,7 @@ class NameString:
     value: str
     line: int
     column: int
+    switched_off: bool = False  # a dict key the code maps to False, None or "disabled"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class NameContainer:
     line: int
     column: int
     names: tuple[str, ...]  # canonical processor names, in order, distinct
+    target: str | None = None  # the name it is assigned to (``X = [...]``), if any
+    # only strings (list, tuple, set), or a flag map (dict: string keys, every value a
+    # literal boolean, number or None); a routing table mapping names to classes is not
+    literal: bool = True
 
 
 @dataclass
@@ -45,6 +50,8 @@ class FileScan:
     strings: list[NameString] = field(default_factory=list)
     containers: list[NameContainer] = field(default_factory=list)
     classes: set[str] = field(default_factory=set)
+    # canonical processors one of whose aliases names a class defined here (its own module)
+    owners: frozenset[str] = frozenset()
     suppressions: list[Suppression] = field(default_factory=list)
 
 
@@ -63,24 +70,39 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
         scan.syntax_error = (1, 1, str(error))
         return scan
     lines = text.splitlines()
-    for node in ast.walk(tree):
+    targets: dict[int, str] = {}  # id(value) -> the single name it is assigned to
+    off: set[int] = set()  # id(key) of dict keys mapped to False, None or "disabled"
+    for node in ast.walk(tree):  # breadth first: a parent is seen before its children
         if isinstance(node, ast.ClassDef):
             scan.classes.add(node.name)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if vocabulary.interesting(node.value):
                 line, column = _place(node, lines)
-                scan.strings.append(NameString(node.value, line, column))
+                scan.strings.append(NameString(node.value, line, column, id(node) in off))
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            if isinstance(target, ast.Name):
+                targets[id(node.value)] = target.id
         elif isinstance(node, ast.List | ast.Set | ast.Tuple | ast.Dict):
-            container = _container(node, vocabulary, lines)
+            if isinstance(node, ast.Dict):
+                off.update(id(k) for k, v in zip(node.keys, node.values, strict=True)
+                           if k is not None and _switched_off(v))
+            container = _container(node, vocabulary, lines, targets.get(id(node)))
             if container is not None:
                 scan.containers.append(container)
+    scan.owners = frozenset(
+        vocabulary.aliases[c] for c in scan.classes
+        if c in vocabulary.aliases and vocabulary.aliases[c] != c)
     scan.strings.sort(key=lambda s: (s.line, s.column))
     scan.containers.sort(key=lambda c: (c.line, c.column))
     return scan
 
 
-def _container(node: ast.expr, vocabulary: Vocabulary, lines: list[str]) -> NameContainer | None:
-    elements = node.keys if isinstance(node, ast.Dict) else node.elts  # type: ignore[attr-defined]
+def _container(
+    node: ast.List | ast.Set | ast.Tuple | ast.Dict, vocabulary: Vocabulary, lines: list[str],
+    target: str | None,
+) -> NameContainer | None:
+    elements = node.keys if isinstance(node, ast.Dict) else node.elts
     names: list[str] = []
     for element in elements:
         if isinstance(element, ast.Constant) and isinstance(element.value, str):
@@ -89,9 +111,30 @@ def _container(node: ast.expr, vocabulary: Vocabulary, lines: list[str]) -> Name
                 names.append(canonical)
     if len(names) < 2:
         return None
+    literal = all(_is_string(e) for e in elements)
+    if isinstance(node, ast.Dict):
+        literal = literal and all(_is_flag(v) for v in node.values)
     line, column = _place(node, lines)
     kind = type(node).__name__.lower()
-    return NameContainer(kind, line, column, tuple(names))
+    return NameContainer(kind, line, column, tuple(names), target, literal)
+
+
+def _is_string(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_flag(node: ast.expr) -> bool:
+    """A literal boolean, number (also negative) or None: a flag map's value."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    return isinstance(node, ast.Constant) and (
+        node.value is None or isinstance(node.value, bool | int | float))
+
+
+def _switched_off(node: ast.expr) -> bool:
+    """The code's own word that a name is off: ``False``, ``None`` or ``"disabled"``."""
+    return isinstance(node, ast.Constant) and (
+        node.value is False or node.value is None or node.value == "disabled")
 
 
 def _place(node: ast.expr, lines: list[str]) -> tuple[int, int]:

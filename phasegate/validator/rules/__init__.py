@@ -28,12 +28,13 @@ from phasegate.validator.rules import (
     pg111_input_cycle,
     pg113_unsafe_path,
     pg201_stale_generated,
-    pg202_hard_coded_list,
+    pg202_copied_expectation,
     pg203_unknown_name,
     pg204_disabled_referenced,
     pg205_alias_without_class,
     pg206_unscannable_reference,
     pg207_unused_suppression,
+    pg208_drifted_copy,
 )
 
 LOADING_RULES: tuple[ModuleType, ...] = (pg001_yaml_syntax, pg002_duplicate_key, pg003_schema)
@@ -53,12 +54,13 @@ REGISTRY_RULES: tuple[ModuleType, ...] = (
 )
 SOURCE_RULES: tuple[ModuleType, ...] = (
     pg201_stale_generated,
-    pg202_hard_coded_list,
+    pg202_copied_expectation,
     pg203_unknown_name,
     pg204_disabled_referenced,
     pg205_alias_without_class,
     pg206_unscannable_reference,
     pg207_unused_suppression,
+    pg208_drifted_copy,
 )
 ALL_RULES: tuple[Rule, ...] = tuple(
     m.RULE for m in (*LOADING_RULES, *REGISTRY_RULES, *SOURCE_RULES))

@@ -4,6 +4,11 @@ A declared reference (a string literal in scanned code, or a value in a
 referenced file) names a disabled scraper or processor, or an alias of a
 disabled processor. The message quotes why it is disabled.
 
+Two places may name a disabled entry: where the code itself switches it off
+(a dict entry mapping the name to `False`, `None` or `"disabled"`), and the
+disabled processor's own module (a file that defines a class named by one of
+its aliases may name that processor and its aliases).
+
 Failing:
 
 ```yaml
@@ -13,7 +18,8 @@ pipeline: demo
 timezone: UTC
 processors:
   p2_gamebook: {phase: 2}
-  p2_bdl_box_scores: {phase: 2, enabled: false, disabled_reason: API retired}
+  p2_bdl_box_scores:
+    {phase: 2, enabled: false, disabled_reason: API retired, aliases: [BdlBoxScoresProcessor]}
 references:
   code: [monitoring]
 ```
@@ -33,15 +39,25 @@ pipeline: demo
 timezone: UTC
 processors:
   p2_gamebook: {phase: 2}
-  p2_bdl_box_scores: {phase: 2, enabled: false, disabled_reason: API retired}
+  p2_bdl_box_scores:
+    {phase: 2, enabled: false, disabled_reason: API retired, aliases: [BdlBoxScoresProcessor]}
 references:
   code: [monitoring]
 ```
 
 ```python
 # file: monitoring/backfill.py
+SWITCHES = {"p2_gamebook": True, "p2_bdl_box_scores": False}
+
+
 def backfill(run) -> None:
     run("p2_gamebook")
+```
+
+```python
+# file: monitoring/bdl.py
+class BdlBoxScoresProcessor:
+    name = "p2_bdl_box_scores"
 ```
 """
 
@@ -51,6 +67,8 @@ from collections.abc import Iterator
 
 from phasegate.validator.context import Rule, SourceContext
 from phasegate.validator.findings import Finding, Severity
+from phasegate.validator.scan import FileScan, NameString
+from phasegate.validator.vocabulary import Vocabulary
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
@@ -60,7 +78,7 @@ def check(ctx: SourceContext) -> Iterator[Finding]:
     disabled = workspace.vocabulary.disabled
     for scan in workspace.scans:
         for found in scan.strings:
-            if found.value in disabled:
+            if found.value in disabled and not _exempt(found, scan, workspace.vocabulary):
                 yield ctx.report_file(
                     RULE, scan.path, found.line, found.column,
                     f"{found.value!r} is disabled in the registry ({disabled[found.value]}); "
@@ -71,3 +89,8 @@ def check(ctx: SourceContext) -> Iterator[Finding]:
                 RULE, value.path, value.line, value.column,
                 f"{value.select} names {value.value!r}, which is disabled in the registry "
                 f"({disabled[value.value]}); remove it here or re-enable it", value.value)
+
+
+def _exempt(found: NameString, scan: FileScan, vocabulary: Vocabulary) -> bool:
+    """The code switches the name off itself, or this is the disabled processor's own module."""
+    return found.switched_off or vocabulary.aliases.get(found.value) in scan.owners

@@ -32,13 +32,16 @@ timezone: UTC
 processors:
   p2_gamebook: {phase: 2}
   p2_boxscores: {phase: 2}
+  p2_lines: {phase: 2}
+transitions:
+  phase2_to_phase3: {from_phase: 2, to_phase: 3, collection: phase2_completion}
 references:
   code: [monitoring]
 ```
 
 ```python
 # file: monitoring/check.py
-LEGACY = ["p2_gamebook", "p2_boxscores"]  # phasegate: ignore[PG202] frozen dashboard, removed in Q3
+LEGACY = ["p2_gamebook", "p2_boxscores", "p2_lines"]  # phasegate: ignore[PG202] frozen
 ```
 """
 
