@@ -33,6 +33,7 @@ PAIRS = [
     (schema_models.Canary, models.Canary),
     (schema_models.FileReference, models.FileReference),
     (schema_models.CodeReference, models.CodeReference),
+    (schema_models.CallReference, models.CallReference),
     (schema_models.References, models.References),
     (schema_models.GenerateTarget, models.GenerateTarget),
     (schema_models.Deploy, models.Deploy),

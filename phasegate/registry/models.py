@@ -31,6 +31,7 @@ class Processor:
     inputs: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     per_run_key: bool = True
+    outputs: tuple[str, ...] = ()  # tables it writes
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_on: dt.date | None = None
@@ -96,11 +97,20 @@ class CodeReference:
 
 
 @dataclass(frozen=True, slots=True)
+class CallReference:
+    function: str
+    kind: str  # scraper | processor
+    arg: int | None = None  # exactly one of arg and keyword is set
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class References:
     # a plain path stays a string (as in registries before excludes), so old digests hold
     code: tuple[str | CodeReference, ...] = ()
     exclude: tuple[str, ...] = ()  # globs, for code and files
     files: tuple[FileReference, ...] = ()
+    calls: tuple[CallReference, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +166,7 @@ def _processor(d: Mapping[str, Any]) -> Processor:
         inputs=_names(d.get("inputs")),
         aliases=_names(d.get("aliases")),
         per_run_key=d.get("per_run_key", True),
+        outputs=_names(d.get("outputs")),
         enabled=d.get("enabled", True),
         disabled_reason=d.get("disabled_reason"),
         disabled_on=d.get("disabled_on"),
@@ -215,6 +226,8 @@ def _references(d: Mapping[str, Any]) -> References:
         code=tuple(_code_reference(item) for item in d.get("code") or ()),
         exclude=_names(d.get("exclude")),
         files=tuple(FileReference(f["path"], f["select"], f["kind"]) for f in d.get("files") or ()),
+        calls=tuple(CallReference(c["function"], c["kind"], c.get("arg"), c.get("keyword"))
+                    for c in d.get("calls") or ()),
     )
 
 
@@ -245,7 +258,7 @@ def canonical_data(registry: Registry) -> dict[str, Any]:
 
 
 # Lists whose order means nothing: sorted for the digest, so reordering them changes nothing.
-UNORDERED_FIELDS = frozenset({"aliases", "inputs", "expects", "required", "exclude"})
+UNORDERED_FIELDS = frozenset({"aliases", "outputs", "inputs", "expects", "required", "exclude"})
 
 
 def digest_data(value: Any) -> Any:

@@ -30,6 +30,10 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 PositiveMinutes = Annotated[int, Field(gt=0, le=52_560_000)]
 Hours = Annotated[float, Field(gt=0, le=876_000)]
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\-]*$")]
+# A table a processor writes, such as nba_raw.nbac_gamebook_player_stats.
+OutputName = Annotated[str, StringConstraints(
+    pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$", max_length=1024)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 class _Strict(BaseModel):
@@ -63,6 +67,9 @@ class Processor(_Disableable):
     per_run_key: bool = Field(
         True, description="false for season-level processors that never report per run key"
     )
+    outputs: list[OutputName] = Field(
+        default_factory=list,
+        description="tables it writes; code naming one refers to this processor")
 
 
 ExpectsField = Literal["all"] | list[Name]
@@ -187,6 +194,28 @@ class FileReference(_Strict):
     kind: Literal["scraper", "processor"]
 
 
+class CallReference(_Strict):
+    """A function whose argument names a scraper or processor wherever code calls it."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["arg"], "properties": {"arg": {"type": "integer"}}},
+        {"required": ["keyword"], "properties": {"keyword": {"type": "string"}}},
+    ]})
+
+    function: Identifier = Field(description="the callee's name (or an attribute's last part)")
+    arg: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="0-based position of the argument holding the name")
+    keyword: Identifier | None = Field(
+        None, description="keyword of the argument holding the name")
+    kind: Literal["scraper", "processor"]
+
+    @model_validator(mode="after")
+    def _exactly_one_place(self) -> CallReference:
+        if (self.arg is None) == (self.keyword is None):
+            raise ValueError("a call reference names exactly one of arg or keyword")
+        return self
+
+
 Globs = list[str]
 
 
@@ -209,6 +238,10 @@ class References(_Strict):
         default_factory=list,
         description="globs of repository-relative paths that are never scanned (code or files)")
     files: list[FileReference] = Field(default_factory=list)
+    calls: list[CallReference] = Field(
+        default_factory=list,
+        description="functions whose string arguments are names: {function, arg or keyword, "
+                    "kind}")
 
 
 class GenerateTarget(_Strict):

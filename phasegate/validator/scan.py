@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from phasegate.validator.suppression import Suppression, find_suppressions
 from phasegate.validator.vocabulary import Vocabulary
 
-_QUOTED_TOKEN = re.compile(r"""['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+# dots too: processors' outputs are table names such as "nba_raw.gamebook"
+_QUOTED_TOKEN = re.compile(r"""['"]([A-Za-z_][A-Za-z0-9_.]*)['"]""")
 _CLASS_LINE = re.compile(r"^[ \t]*class[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
@@ -27,6 +28,7 @@ class NameString:
     line: int
     column: int
     switched_off: bool = False  # a dict key the code maps to False, None or "disabled"
+    kind: str | None = None  # passed to a function of references.calls: scraper | processor
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class FileScan:
 def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     """Names, name containers, class definitions and suppressions in one file."""
     scan = FileScan(path, suppressions=find_suppressions(text))
-    if not any(vocabulary.interesting(t) for t in _QUOTED_TOKEN.findall(text)):
+    calls = {c.function for c in vocabulary.calls if c.function in text}
+    if not calls and not any(vocabulary.interesting(t) for t in _QUOTED_TOKEN.findall(text)):
         scan.classes.update(_CLASS_LINE.findall(text))
         return scan
     try:
@@ -72,13 +75,19 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     lines = text.splitlines()
     targets: dict[int, str] = {}  # id(value) -> the single name it is assigned to
     off: set[int] = set()  # id(key) of dict keys mapped to False, None or "disabled"
+    passed: dict[int, str] = {}  # id(argument) of a configured call -> the kind it names
     for node in ast.walk(tree):  # breadth first: a parent is seen before its children
         if isinstance(node, ast.ClassDef):
             scan.classes.add(node.name)
+        elif isinstance(node, ast.Call):
+            if calls:
+                passed.update(_passed_names(node, calls, vocabulary))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if vocabulary.interesting(node.value):
+            kind = passed.get(id(node))
+            if kind is not None or vocabulary.interesting(node.value):
                 line, column = _place(node, lines)
-                scan.strings.append(NameString(node.value, line, column, id(node) in off))
+                scan.strings.append(
+                    NameString(node.value, line, column, id(node) in off, kind))
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             if isinstance(target, ast.Name):
@@ -96,6 +105,31 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     scan.strings.sort(key=lambda s: (s.line, s.column))
     scan.containers.sort(key=lambda c: (c.line, c.column))
     return scan
+
+
+def _passed_names(
+    node: ast.Call, calls: set[str], vocabulary: Vocabulary,
+) -> dict[int, str]:
+    """id() of each string literal this call passes where references.calls declares a name."""
+    callee = node.func
+    name = (callee.id if isinstance(callee, ast.Name)
+            else callee.attr if isinstance(callee, ast.Attribute) else None)
+    if name not in calls:
+        return {}
+    found: dict[int, str] = {}
+    for call in vocabulary.calls:
+        if call.function != name:
+            continue
+        value: ast.expr | None = None
+        if call.arg is not None:
+            before = node.args[:call.arg + 1]
+            if len(node.args) > call.arg and not any(isinstance(a, ast.Starred) for a in before):
+                value = node.args[call.arg]
+        else:
+            value = next((k.value for k in node.keywords if k.arg == call.keyword), None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found[id(value)] = call.kind
+    return found
 
 
 def _container(

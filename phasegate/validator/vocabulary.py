@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from phasegate.registry.models import Registry
+from phasegate.registry.models import CallReference, Registry
 from phasegate.registry.semantics import (
     alias_map,
     describe_causes,
@@ -26,14 +26,20 @@ _LAST_WORD = re.compile(r"([A-Z][a-z0-9]+)$")
 class Vocabulary:
     processors: frozenset[str]
     scrapers: frozenset[str]
-    aliases: dict[str, str]  # every reported name (aliases and canonical) -> canonical
+    # every name of a processor (canonical, aliases and outputs) -> canonical
+    aliases: dict[str, str]
     disabled: dict[str, str]  # disabled scraper/processor/alias -> why
     prefixes: tuple[str, ...]  # naming conventions such as "p2_"
     alias_suffixes: tuple[str, ...]  # such as "Processor"
     class_like_aliases: frozenset[str]
+    calls: tuple[CallReference, ...] = ()  # functions whose arguments are names
 
     def is_registry_name(self, token: str) -> bool:
         return token in self.aliases or token in self.scrapers
+
+    def is_name_of(self, token: str, kind: str) -> bool:
+        """A name of a processor (``kind`` "processor") or a scraper."""
+        return token in (self.aliases if kind == "processor" else self.scrapers)
 
     def looks_like_processor(self, token: str) -> bool:
         """Shaped like a registry name by its conventions, known or not."""
@@ -51,6 +57,12 @@ class Vocabulary:
 
 def build_vocabulary(registry: Registry) -> Vocabulary:
     aliases = alias_map(registry)
+    outputs: set[str] = set()
+    for name, processor in registry.processors.items():
+        for output in processor.outputs:
+            if output not in aliases:  # a conflict is PG104's; the first claim wins here
+                aliases[output] = name
+                outputs.add(output)
     enabled = effective_enablement(registry)
     disabled: dict[str, str] = {}
     for name in (*registry.scrapers, *registry.processors):
@@ -58,7 +70,8 @@ def build_vocabulary(registry: Registry) -> Vocabulary:
             disabled[name] = describe_causes(disabled_causes(registry, name))
     for alias, canonical in aliases.items():
         if canonical in disabled and alias not in disabled:
-            disabled[alias] = f"alias of {canonical}: {disabled[canonical]}"
+            what = "output" if alias in outputs else "alias"
+            disabled[alias] = f"{what} of {canonical}: {disabled[canonical]}"
     prefixes = sorted({m.group(1) for n in registry.processors if (m := _PHASE_PREFIX.match(n))})
     class_like = frozenset(
         a for p in registry.processors.values() for a in p.aliases if _CLASS_LIKE.match(a)
@@ -73,4 +86,5 @@ def build_vocabulary(registry: Registry) -> Vocabulary:
         prefixes=tuple(prefixes),
         alias_suffixes=tuple(suffixes),
         class_like_aliases=class_like,
+        calls=registry.references.calls,
     )

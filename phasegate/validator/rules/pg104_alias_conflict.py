@@ -41,22 +41,28 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     processors = ctx.registry.processors
     owner: dict[str, tuple[str, tuple[str, str, str, int]]] = {}
     for p_name, processor in processors.items():
-        for index, alias in enumerate(processor.aliases):
-            where = ("processors", p_name, "aliases", index)
+        # outputs (table names) are names of their processor too; one processor may repeat one
+        claims = [*(("aliases", i, a) for i, a in enumerate(processor.aliases)),
+                  *(("outputs", i, o) for i, o in enumerate(processor.outputs))]
+        for field, index, alias in claims:
+            where = ("processors", p_name, field, index)
+            what = "alias" if field == "aliases" else "output"
             if alias in processors and alias != p_name:
                 yield ctx.report(
                     RULE, where,
-                    f"alias {alias!r} of {p_name} is the name of another processor; a report "
-                    f"under it would count for {alias}; remove or rename the alias",
+                    f"{what} {alias!r} of {p_name} is the name of another processor; a report "
+                    f"under it would count for {alias}; remove or rename the {what}",
                     alias,
                 )
             elif alias in owner:
                 first, first_where = owner[alias]
+                if first == p_name and field == "outputs":
+                    continue
                 line = ctx.at(first_where).line
                 claim = "again" if first == p_name else f"already by {first} (line {line})"
                 yield ctx.report(
                     RULE, where,
-                    f"alias {alias!r} is claimed {claim}; each reported name must belong to "
+                    f"{what} {alias!r} is claimed {claim}; each reported name must belong to "
                     "exactly one processor",
                     alias,
                 )

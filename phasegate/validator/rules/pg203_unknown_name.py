@@ -64,16 +64,25 @@ def check(ctx: SourceContext) -> Iterator[Finding]:
     workspace = ctx.workspace
     vocabulary = workspace.vocabulary
     suggest_known = Suggester((*vocabulary.aliases, *vocabulary.scrapers))
+    suggest = {"processor": Suggester(vocabulary.aliases),
+               "scraper": Suggester(vocabulary.scrapers)}
     for scan in workspace.scans:
         for found in scan.strings:
+            if found.kind is not None:  # passed to a function of references.calls
+                if vocabulary.is_name_of(found.value, found.kind):
+                    continue
+                yield ctx.report_file(
+                    RULE, scan.path, found.line, found.column,
+                    f"{found.value!r} is passed where a {found.kind} name belongs but is not "
+                    f"a {found.kind} in the registry{suggest[found.kind](found.value)}",
+                    found.value)
+                continue
             if vocabulary.is_registry_name(found.value):
                 continue
             yield ctx.report_file(
                 RULE, scan.path, found.line, found.column,
                 f"{found.value!r} looks like a registry name but is not in the registry"
                 f"{suggest_known(found.value)}", found.value)
-    suggest = {"processor": Suggester(vocabulary.aliases),
-               "scraper": Suggester(vocabulary.scrapers)}
     for value in workspace.values:
         names = vocabulary.aliases if value.kind == "processor" else vocabulary.scrapers
         if value.value in names:

@@ -78,7 +78,9 @@ def check(ctx: SourceContext) -> Iterator[Finding]:
     disabled = workspace.vocabulary.disabled
     for scan in workspace.scans:
         for found in scan.strings:
-            if found.value in disabled and not _exempt(found, scan, workspace.vocabulary):
+            if (found.value in disabled and not _exempt(found, scan, workspace.vocabulary)
+                    and (found.kind is None
+                         or workspace.vocabulary.is_name_of(found.value, found.kind))):
                 yield ctx.report_file(
                     RULE, scan.path, found.line, found.column,
                     f"{found.value!r} is disabled in the registry ({disabled[found.value]}); "
