@@ -64,6 +64,18 @@ def parse_duration(text: Any) -> dt.timedelta | None:
 FIRESTORE_BACKOFF = (0.1, 1.0, 2.0)  # initial, maximum and multiplier of the delay, seconds
 
 
+def printable(text: str) -> str:
+    """Control and format characters (newlines, terminal escapes) shown escaped, never obeyed.
+
+    The one escaper of text that comes from outside: a registry's file name in a generated
+    comment, a file name in a finding, a processor name in an alert.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 class ExpectationsError(Exception):
     """The generated expectations are missing, unreadable or of another format."""
 

@@ -261,7 +261,7 @@ def test_a_newline_in_the_registry_file_name_never_becomes_code(world, tmp_path)
     result = run_phasegate("generate", "--root", str(world.root), "--registry", str(odd))
     assert result.returncode == 0, result.stderr
     module = (world.root / "orchestrator" / "expected_processors.py").read_text()
-    assert module.splitlines()[0].startswith("# Generated from ") and "\\x0aimport os" in module
+    assert module.splitlines()[0].startswith("# Generated from ") and "\\nimport os" in module
     namespace: dict = {}
     exec(compile(module, "m", "exec"), namespace)  # noqa: S102 - nothing but data runs
     assert not (world.root / "PWNED").exists() and not Path("PWNED").exists()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phasegate.runtime import COMPLETING, State, processor_status, select_mode
+from phasegate.runtime import COMPLETING, State, printable, processor_status, select_mode
 
 MAX_NAME_CHARS = 80  # a name from a document, as shown in a detail
 MAX_NAMES_SHOWN = 10  # names listed in one detail; the rest are counted
@@ -33,14 +33,6 @@ def short(text: Any, limit: int = MAX_NAME_CHARS) -> str:
     """At most ``limit`` characters of ``text``, on one line."""
     value = printable(str(text))
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def printable(text: str) -> str:
-    """Control and format characters (newlines, terminal escapes) shown escaped, never obeyed."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
 
 
 def names_text(names: list[str]) -> str:

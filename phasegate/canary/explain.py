@@ -18,11 +18,11 @@ from phasegate.canary.evaluate import (
     document_problem,
     evaluate,
     names_text,
-    printable,
     run_keys,
     short,
 )
 from phasegate.canary.incidents import incident_id
+from phasegate.runtime import printable
 
 MAX_ENTRIES_SHOWN = 60
 METADATA = ("_first_completion_at", "_last_completion_at", "_mode", "_triggered",

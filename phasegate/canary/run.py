@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from phasegate.canary.channels import Budget, Channel, DeliveryFailed, channels_from, scrub, send
-from phasegate.canary.evaluate import Settings, StateCheck, evaluate, printable, run_keys
+from phasegate.canary.evaluate import Settings, StateCheck, evaluate, run_keys
 from phasegate.canary.incidents import Notification, incident_id, incident_problem, plan
 from phasegate.canary.settings import check_settings
+from phasegate.runtime import printable
 
 EXIT_OK, EXIT_ALERTING, EXIT_FAILED = 0, 1, 3
 MAX_ERROR_DETAIL = 2000

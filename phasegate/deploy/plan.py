@@ -38,12 +38,12 @@ from phasegate.registry.generate import (
     DO_NOT_EDIT,
     NO_INPUTS,
     Inputs,
-    printable,
     render_canary_monitoring,
     render_scheduler,
 )
 from phasegate.registry.models import Registry
 from phasegate.registry.semantics import digest
+from phasegate.runtime import printable
 
 DEFAULT_REGISTRY = "registry/processors.yaml"
 BUILD_DIR = "build"  # what `phasegate deploy build build` writes and the plan deploys

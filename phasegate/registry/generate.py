@@ -24,7 +24,7 @@ from phasegate.registry.semantics import (
     transition_behaviour,
     transition_digest,
 )
-from phasegate.runtime import FORMAT, content_digest
+from phasegate.runtime import FORMAT, content_digest, printable
 
 DO_NOT_EDIT = "do not edit; run `phasegate generate` after changing the registry"
 
@@ -122,16 +122,6 @@ def _disabled_reason(registry: Registry, name: str) -> str | None:
 
     causes = disabled_causes(registry, name)
     return describe_causes(causes) if causes else None
-
-
-def printable(text: str) -> str:
-    """``text`` with every non-printable character escaped (``\\x0a``, ``\\u2028``).
-
-    A registry's file name lands in comments of generated Python and shell: a
-    newline in it must never start a line of code.
-    """
-    return "".join(ch if ch.isprintable() else (
-        f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}") for ch in text)
 
 
 def _header(source: str, registry_digest: str, comment: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from phasegate.registry.generate import printable
+from phasegate.runtime import printable
 from phasegate.validator.findings import Finding
 
 if TYPE_CHECKING:
