@@ -88,6 +88,8 @@ class FileReference:
     path: str
     select: str
     kind: str  # scraper | processor
+    key: bool = False  # the names are the mapping keys the select's last part matches
+    enabled: str | None = None  # a boolean field beside each name, compared (PG209)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,8 @@ def _references(d: Mapping[str, Any]) -> References:
     return References(
         code=tuple(_code_reference(item) for item in d.get("code") or ()),
         exclude=_names(d.get("exclude")),
-        files=tuple(FileReference(f["path"], f["select"], f["kind"]) for f in d.get("files") or ()),
+        files=tuple(FileReference(f["path"], f["select"], f["kind"], bool(f.get("key", False)),
+                                  f.get("enabled")) for f in d.get("files") or ()),
         calls=tuple(CallReference(c["function"], c["kind"], c.get("arg"), c.get("keyword"))
                     for c in d.get("calls") or ()),
     )

@@ -192,6 +192,13 @@ class FileReference(_Strict):
     path: str
     select: str = Field(description="dotted path; * matches every key or list item")
     kind: Literal["scraper", "processor"]
+    key: bool = Field(
+        False, description="the names are the mapping keys the select path's last part "
+                           "matches, not the values")
+    enabled: Identifier | None = Field(
+        None, description="a boolean field beside each name (in the mapping the name is a key "
+                          "or a value of) that is compared with the registry's enablement "
+                          "(PG209)")
 
 
 class CallReference(_Strict):

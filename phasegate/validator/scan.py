@@ -17,6 +17,7 @@ from phasegate.validator.vocabulary import Vocabulary
 
 # dots too: processors' outputs are table names such as "nba_raw.gamebook"
 _QUOTED_TOKEN = re.compile(r"""['"]([A-Za-z_][A-Za-z0-9_.]*)['"]""")
+_UNDERSCORED_WORD = re.compile(r"[A-Za-z0-9]+_[A-Za-z0-9_]*")
 _CLASS_LINE = re.compile(r"^[ \t]*class[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
@@ -29,6 +30,7 @@ class NameString:
     column: int
     switched_off: bool = False  # a dict key the code maps to False, None or "disabled"
     kind: str | None = None  # passed to a function of references.calls: scraper | processor
+    embedded: bool = False  # found inside a longer string, at word boundaries
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     """Names, name containers, class definitions and suppressions in one file."""
     scan = FileScan(path, suppressions=find_suppressions(text))
     calls = {c.function for c in vocabulary.calls if c.function in text}
-    if not calls and not any(vocabulary.interesting(t) for t in _QUOTED_TOKEN.findall(text)):
+    if not calls and not any(vocabulary.interesting(t) for t in _QUOTED_TOKEN.findall(text)) \
+            and not _may_mention(text, vocabulary):
         scan.classes.update(_CLASS_LINE.findall(text))
         return scan
     try:
@@ -76,8 +79,11 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     targets: dict[int, str] = {}  # id(value) -> the single name it is assigned to
     off: set[int] = set()  # id(key) of dict keys mapped to False, None or "disabled"
     passed: dict[int, str] = {}  # id(argument) of a configured call -> the kind it names
+    prose: set[int] = set()  # id() of bare string statements: docstrings say, they do not use
     for node in ast.walk(tree):  # breadth first: a parent is seen before its children
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            prose.add(id(node.value))
+        elif isinstance(node, ast.ClassDef):
             scan.classes.add(node.name)
         elif isinstance(node, ast.Call):
             if calls:
@@ -88,6 +94,12 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
                 line, column = _place(node, lines)
                 scan.strings.append(
                     NameString(node.value, line, column, id(node) in off, kind))
+            elif vocabulary.embedded and id(node) not in prose:
+                mentioned = vocabulary.mentions(node.value)
+                if mentioned:
+                    line, column = _place(node, lines)
+                    scan.strings.extend(NameString(name, line, column, embedded=True)
+                                        for name in dict.fromkeys(mentioned))
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             if isinstance(target, ast.Name):
@@ -105,6 +117,12 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     scan.strings.sort(key=lambda s: (s.line, s.column))
     scan.containers.sort(key=lambda c: (c.line, c.column))
     return scan
+
+
+def _may_mention(text: str, vocabulary: Vocabulary) -> bool:
+    """A cheap superset test: some word of the text is part of a name found inside strings."""
+    words = vocabulary.embedded_words
+    return bool(words) and any(w in words for w in _UNDERSCORED_WORD.findall(text))
 
 
 def _passed_names(

@@ -20,6 +20,8 @@ from phasegate.registry.semantics import (
 _PHASE_PREFIX = re.compile(r"^([a-z]{1,4}\d+_)")
 _CLASS_LIKE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _LAST_WORD = re.compile(r"([A-Z][a-z0-9]+)$")
+_DOTTED_WORD = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
+_MAX_PARTS = 4  # a name inside a longer dotted word: project.dataset.table at most
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Vocabulary:
     alias_suffixes: tuple[str, ...]  # such as "Processor"
     class_like_aliases: frozenset[str]
     calls: tuple[CallReference, ...] = ()  # functions whose arguments are names
+    # names distinctive enough to find inside longer strings (SQL, messages, paths):
+    # they hold an underscore; and the dotted parts of them that do, for a cheap pre-check
+    embedded: frozenset[str] = frozenset()
+    embedded_words: frozenset[str] = frozenset()
 
     def is_registry_name(self, token: str) -> bool:
         return token in self.aliases or token in self.scrapers
@@ -49,6 +55,27 @@ class Vocabulary:
             self.alias_suffixes and token[:1].isupper() and token.endswith(self.alias_suffixes)
             and token not in self.alias_suffixes and _CLASS_LIKE.match(token)
         )
+
+    def mentions(self, text: str) -> list[str]:
+        """Registry names inside ``text`` at word boundaries, longest first at each place.
+
+        ``"SELECT * FROM proj.nba_raw.bdl_boxes WHERE x"`` mentions
+        ``nba_raw.bdl_boxes``; ``"nba_raw.bdl_boxes_v2"`` mentions nothing, since
+        ``_`` is part of a word.
+        """
+        found: list[str] = []
+        for match in _DOTTED_WORD.finditer(text):
+            parts = match.group().split(".")
+            start = 0
+            while start < len(parts):
+                for end in range(min(len(parts), start + _MAX_PARTS), start, -1):
+                    candidate = ".".join(parts[start:end])
+                    if candidate in self.embedded:
+                        found.append(candidate)
+                        start = end - 1
+                        break
+                start += 1
+        return found
 
     def interesting(self, token: str) -> bool:
         return (token in self.aliases or token in self.scrapers or token in self.disabled
@@ -76,6 +103,7 @@ def build_vocabulary(registry: Registry) -> Vocabulary:
     class_like = frozenset(
         a for p in registry.processors.values() for a in p.aliases if _CLASS_LIKE.match(a)
     )
+    embedded = frozenset(n for n in (*aliases, *registry.scrapers) if "_" in n and len(n) >= 6)
     words = Counter(m.group(1) for a in class_like if (m := _LAST_WORD.search(a)))
     suffixes = sorted(word for word, count in words.items() if count >= 2)
     return Vocabulary(
@@ -87,4 +115,7 @@ def build_vocabulary(registry: Registry) -> Vocabulary:
         alias_suffixes=tuple(suffixes),
         class_like_aliases=class_like,
         calls=registry.references.calls,
+        embedded=embedded,
+        embedded_words=frozenset(
+            part for name in embedded for part in name.split(".") if "_" in part),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from phasegate.registry.confine import Unsafe, inside, is_within, lexical_problem, read_regular
 from phasegate.registry.generate import Artifact
-from phasegate.registry.models import Registry
+from phasegate.registry.models import FileReference, Registry
 from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
 from phasegate.validator.globs import is_glob, literal_prefix, matches, matches_any, normalized
 from phasegate.validator.scan import FileScan, scan_python
@@ -38,6 +38,7 @@ class ReferencedValue:
     value: str
     kind: str  # scraper | processor
     select: str
+    enabled: bool | None = None  # the file's own flag for the name (``enabled:``), if read
 
 
 @dataclass(frozen=True)
@@ -303,36 +304,88 @@ def _read_file_references(registry: Registry, root: Path, workspace: Workspace) 
         if fatal:
             workspace.file_problems.extend((reference.path, p) for p in fatal)
             continue
-        found = list(_select(document.data, reference.select.split("."), ()))
+        found = list(_select(document.data, reference.select.split("."), (), None))
         if not found:
             workspace.unscannable.append(Unscannable(
                 (*where, "select"),
                 f"select {reference.select!r} matches no value in {reference.path}; the file's "
                 "layout may have changed, so its names are not being checked", reference.select))
             continue
-        for value, value_path in found:
-            position: Position = document.positions.of(value_path)
+        for selected in _names(found, reference):
+            if isinstance(selected, str):
+                workspace.unscannable.append(Unscannable((*where, "select"), selected,
+                                                         reference.select))
+                break
+            value, value_path, flag = selected
+            position: Position = document.positions.of(value_path, key=reference.key)
             workspace.values.append(ReferencedValue(
                 reference.path, position.line, position.column, value, reference.kind,
-                reference.select))
+                reference.select, flag))
 
 
-def _select(node: object, parts: list[str], path: tuple[Hashable, ...],
-            ) -> Iterator[tuple[str, tuple[Hashable, ...]]]:
-    """String values at a dotted path; ``*`` matches every key or item."""
+_Match = tuple[object, tuple[Hashable, ...], object]  # node, its path, its parent
+
+
+def _select(node: object, parts: list[str], path: tuple[Hashable, ...], parent: object,
+            ) -> Iterator[_Match]:
+    """Every node at a dotted path, with its parent; ``*`` matches every key or item."""
     if not parts:
-        if isinstance(node, str):
-            yield node, path
-        elif isinstance(node, list):
-            for index, item in enumerate(node):
-                if isinstance(item, str):
-                    yield item, (*path, index)
+        yield node, path, parent
         return
     head, rest = parts[0], parts[1:]
     if isinstance(node, dict):
         keys = list(node) if head == "*" else [head] if head in node else []
         for key in keys:
-            yield from _select(node[key], rest, (*path, key))
+            yield from _select(node[key], rest, (*path, key), node)
     elif isinstance(node, list) and head == "*":
         for index, item in enumerate(node):
-            yield from _select(item, rest, (*path, index))
+            yield from _select(item, rest, (*path, index), node)
+
+
+def _names(found: list[_Match], reference: FileReference,
+           ) -> Iterator[tuple[str, tuple[Hashable, ...], bool | None] | str]:
+    """Names at the matched nodes, each with the file's own flag for it (``enabled:``).
+
+    Yields a message instead when the file cannot be read as declared: ``key:
+    true`` reaching list items, or a flag that is not a boolean.
+    """
+    shown = reference.select
+    for node, path, parent in found:
+        if reference.key:
+            if not isinstance(parent, dict) or not path:
+                yield (f"select {shown!r} with key: true reaches list items at "
+                       f"{_dotted(path)} in {reference.path}; key: true reads mapping keys")
+                return
+            name = path[-1]
+            if isinstance(name, str):
+                flag = _flag(node, reference.enabled)
+                if isinstance(flag, str):
+                    yield f"{flag} at {_dotted(path)} in {reference.path}"
+                    return
+                yield name, path, flag
+        elif isinstance(node, str):
+            flag = _flag(parent, reference.enabled)
+            if isinstance(flag, str):
+                yield f"{flag} at {_dotted(path[:-1])} in {reference.path}"
+                return
+            yield node, path, flag
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    yield item, (*path, index), None
+
+
+def _flag(holder: object, field_name: str | None) -> bool | None | str:
+    """The boolean ``field_name`` of a mapping; None when absent; a message when not boolean."""
+    if field_name is None or not isinstance(holder, dict) or field_name not in holder:
+        return None
+    value = holder[field_name]
+    if isinstance(value, bool):
+        return value
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"enabled field {field_name!r} is {type(value).__name__} {shown}, not true or false"
+
+
+def _dotted(path: tuple[Hashable, ...]) -> str:
+    return ".".join(str(part) for part in path) or "the top level"

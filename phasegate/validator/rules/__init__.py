@@ -35,6 +35,7 @@ from phasegate.validator.rules import (
     pg206_unscannable_reference,
     pg207_unused_suppression,
     pg208_drifted_copy,
+    pg209_enablement_disagrees,
 )
 
 LOADING_RULES: tuple[ModuleType, ...] = (pg001_yaml_syntax, pg002_duplicate_key, pg003_schema)
@@ -61,6 +62,7 @@ SOURCE_RULES: tuple[ModuleType, ...] = (
     pg206_unscannable_reference,
     pg207_unused_suppression,
     pg208_drifted_copy,
+    pg209_enablement_disagrees,
 )
 ALL_RULES: tuple[Rule, ...] = tuple(
     m.RULE for m in (*LOADING_RULES, *REGISTRY_RULES, *SOURCE_RULES))
