@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 exit codes:
   0  done (existing files kept, lines to add printed)
   1  the generated artifacts could not be written for the new registry
-  2  DIR is not a directory, --prefix leaves DIR, or a path resolves outside DIR
+  2  DIR is not a directory, --prefix or a --from-code path leaves DIR, or a path
+     resolves outside DIR
 """, formatter_class=argparse.RawDescriptionHelpFormatter)
     init.add_argument("directory", metavar="DIR", nargs="?", type=Path, default=Path("."),
                       help="the repository to scaffold (default: .; created when missing)")
@@ -63,6 +64,11 @@ exit codes:
     init.add_argument("--prefix", metavar="PATH",
                       help="put the four folders under PATH (relative to DIR) when the "
                            "top-level names are taken")
+    init.add_argument("--from-code", metavar="PATH", nargs="+", action="extend",
+                      help="propose the registry from the code under these paths (inside "
+                           "DIR, relative to it): processor and scraper classes, names in "
+                           "config files and calls, Firestore collections; every proposal is "
+                           "marked '# review:'")
     init.set_defaults(run=_init)
     validate = commands.add_parser(
         "validate",
@@ -311,7 +317,7 @@ def _init(args: argparse.Namespace) -> int:
     from phasegate.scaffold import init_command
 
     return init_command(args.directory, pipeline=args.pipeline, prefix=args.prefix,
-                        out=sys.stdout, err=sys.stderr)
+                        out=sys.stdout, err=sys.stderr, from_code=args.from_code)
 
 
 def _deploy_plan(args: argparse.Namespace) -> int:

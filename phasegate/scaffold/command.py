@@ -6,21 +6,30 @@ Every path it would write is resolved (symlinks followed) and checked to stay
 inside DIR before anything is written, and files are created with
 ``O_EXCL | O_NOFOLLOW``, so a symlink never leads a write out of DIR. Bad input
 is a message on ``err`` and exit 2, never a traceback.
+
+With ``--from-code PATH...`` the registry is proposed from the code under those
+paths (:mod:`phasegate.scaffold.from_code`); an existing registry is still kept,
+and the proposals are printed for a person to add instead.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from string import Template
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from phasegate import __version__
 from phasegate.scaffold import templates
+from phasegate.usage import UsageError
 from phasegate.validator.baseline import render as baseline_text
+
+if TYPE_CHECKING:
+    from phasegate.scaffold.from_code import Proposal
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -54,13 +63,20 @@ class Planned:
 
 
 def init_command(directory: Path, *, pipeline: str | None, prefix: str | None,
-                 out: TextIO, err: TextIO) -> int:
-    """Scaffold a pipeline in ``directory``; returns the exit code (0, 2, or generation's)."""
+                 out: TextIO, err: TextIO, from_code: Sequence[str] | None = None) -> int:
+    """Scaffold a pipeline in ``directory``; returns the exit code (0, 2, or generation's).
+
+    ``from_code``: paths inside ``directory`` whose code the registry is proposed from.
+    """
+    report: list[str] = []  # the --from-code summary, printed last
     try:
-        return _init(Path(directory), pipeline, prefix, out, err)
-    except Refused as error:
+        code = _init(Path(directory), pipeline, prefix, out, err, from_code, report)
+    except (Refused, UsageError) as error:
         print(f"phasegate: error: {error}", file=err)
         return EXIT_USAGE
+    for line in report:
+        print(line, file=out)
+    return code
 
 
 def sanitize_pipeline_name(text: str) -> str:
@@ -99,7 +115,8 @@ def _check_pipeline(name: str) -> str:
 
 
 def _init(directory: Path, pipeline: str | None, prefix: str | None,
-          out: TextIO, err: TextIO) -> int:
+          out: TextIO, err: TextIO, from_code: Sequence[str] | None = None,
+          report: list[str] | None = None) -> int:
     parts = check_prefix(prefix)
     if os.path.lexists(directory) and not directory.is_dir():
         raise Refused(f"{directory}: exists and is not a directory")
@@ -107,8 +124,11 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
     name = _check_pipeline(pipeline) if pipeline is not None else sanitize_pipeline_name(
         root.name)
     base = PurePosixPath(*parts) if parts else PurePosixPath()
-    planned = _plan(name, base)
     registry = base / REGISTRY
+    proposal = None
+    if from_code is not None:  # read before anything is written: bad paths change nothing
+        proposal = _propose(root, directory, base, from_code, err)
+    planned = _plan(name, base, proposal)
     missing = [item for item in planned if not os.path.lexists(root / item.path)]
     generating = any(item.path == registry for item in missing)
     artifacts = [base / path for path in GENERATED]
@@ -124,6 +144,7 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise Refused(f"{directory}: cannot create: {error.strerror}") from error
+    outcome = "written"  # of the registry: written | printed (to add by hand) | present
     for item in planned:
         if item in missing and _create(root, directory, item):
             print(f"created {item.path}", file=out)
@@ -131,6 +152,11 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
             _report_kept(root, item, out)
             if item.path == registry:
                 generating = False
+                outcome = "printed" if item.to_add and not _holds_all(root, item) else "present"
+    if proposal is not None and report is not None:
+        from phasegate.scaffold.from_code import summary
+
+        report.extend(summary(proposal, registry.as_posix(), outcome))
 
     if not generating:
         return EXIT_OK
@@ -147,7 +173,44 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
     return code
 
 
-def _plan(name: str, base: PurePosixPath) -> list[Planned]:
+def _propose(root: Path, directory: Path, base: PurePosixPath, from_code: Sequence[str],
+             err: TextIO) -> Proposal:
+    """The registry proposed from ``from_code``; what was skipped is a warning on ``err``."""
+    from phasegate.scaffold.from_code import proposal_from_code
+
+    own = frozenset((base / path).as_posix() for path in (
+        REGISTRY, "registry/schema.json", "validator/baseline.json", *GENERATED)) | {
+        PRE_COMMIT.as_posix(), WORKFLOW.as_posix()}
+    proposal, skipped = proposal_from_code(root, directory, from_code, own)
+    for message in skipped:
+        print(f"phasegate: warning: --from-code: {message}", file=err)
+    return proposal
+
+
+def _registry_plan(path: PurePosixPath, starter: str, proposal: Proposal | None) -> Planned:
+    """The starter registry, or (``--from-code``) the one proposed, checked against the schema.
+
+    An existing registry is never touched: the proposals are printed to add by hand,
+    unless it already names every proposed entry.
+    """
+    if proposal is None or proposal.empty:
+        return Planned(path, starter)
+    from phasegate.registry.loading import load_registry_text
+    from phasegate.scaffold.from_code import render_additions, render_registry
+
+    text = render_registry(starter, proposal)
+    problems = load_registry_text(text, path.as_posix()).problems
+    if problems:  # a bug here must never leave a registry that fails PG001-PG003
+        first = problems[0]
+        raise Refused(f"internal error: the proposed registry would not load "
+                      f"({first.position.line}:{first.position.column}: {first.message}); "
+                      "please report it, and run init without --from-code meanwhile")
+    return Planned(path, text, tuple(f"{n}:" for n in proposal.names()) or ("scrapers:",),
+                   render_additions(proposal),
+                   "the entries you confirm (proposed from code, each marked `# review:`)")
+
+
+def _plan(name: str, base: PurePosixPath, proposal: Proposal | None = None) -> list[Planned]:
     prefix = f"{base.as_posix()}/" if base.parts else ""
     registry_args = _registry_args(base)
     hook_args = (f"\n        args: [--registry, {(base / REGISTRY).as_posix()}]"
@@ -174,7 +237,7 @@ def _plan(name: str, base: PurePosixPath) -> list[Planned]:
     steps = fill(templates.WORKFLOW_STEPS)
     registry_marker = (f"{(base / REGISTRY).as_posix()}",) if base.parts else ()
     return [
-        Planned(base / REGISTRY, fill(templates.REGISTRY)),
+        _registry_plan(base / REGISTRY, fill(templates.REGISTRY), proposal),
         Planned(base / "registry/schema.json", _schema_text()),
         Planned(base / "orchestrator/main.py", templates.ORCHESTRATOR_MAIN),
         Planned(base / "canary/main.py", templates.CANARY_MAIN),
