@@ -236,6 +236,29 @@ exit codes:
     explain.add_argument("--project", help="Google Cloud project")
     explain.set_defaults(run=_explain)
 
+    fire = commands.add_parser(
+        "fire", help="fire a transition for a run key by hand, exactly once",
+        description="Fire TRANSITION for RUN_KEY now, whatever is complete, through the "
+                    "orchestrator's own exactly-once path: reason `manual` with your note on "
+                    "the document and the marker, the same trigger_id a delivery would send. "
+                    "Refused when the run key has already fired. For an HTTP target, the URL "
+                    "(and audience) variables the registry names must be set here too.",
+        epilog="""\
+exit codes:
+  0  fired
+  1  refused: the run key has already fired
+  2  usage error or unreadable registry
+  3  not fired: Firestore cannot be reached, or the target failed (the firing stays
+     pending and a delivery or the next canary run retries it with the same trigger_id)
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    fire.add_argument("transition")
+    fire.add_argument("run_key", metavar="RUN_KEY")
+    fire.add_argument("--reason", required=True, metavar="TEXT",
+                      help="why it is fired by hand (kept on the document as _trigger_note)")
+    _registry_options(fire)
+    fire.add_argument("--project", help="Google Cloud project")
+    fire.set_defaults(run=_fire)
+
     test = commands.add_parser(
         "test", help="replay scenario files through the orchestrator and canary",
         description=(
@@ -358,6 +381,14 @@ def _explain(args: argparse.Namespace) -> int:
     return explain_command(_loaded(args), args.root, transition=args.transition,
                            run_key=args.run_key, project=args.project, now=args.now,
                            out=sys.stdout, err=sys.stderr)
+
+
+def _fire(args: argparse.Namespace) -> int:
+    from phasegate.orchestrator.commands import fire_command
+
+    return fire_command(_loaded(args), args.root, transition=args.transition,
+                        run_key=args.run_key, reason=args.reason, project=args.project,
+                        out=sys.stdout, err=sys.stderr)
 
 
 def _test(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from phasegate import policy
 from phasegate.runtime import COMPLETING, State, printable, processor_status, select_mode
 
 MAX_NAME_CHARS = 80  # a name from a document, as shown in a detail
@@ -77,6 +78,7 @@ class StateCheck:
     alerting: bool = False
     detail: str = ""
     quiet: str | None = None
+    due: str | None = None  # a tier (or auto_heal) holds and nothing fired: the reason to fire
 
     @property
     def dedup_key(self) -> str:
@@ -244,6 +246,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
     mode = select_mode(whens, day, today)
     chosen = spec["modes"][mode] if mode is not None else spec
     expected = frozenset(chosen["expected"])
+    required = frozenset(chosen.get("required") or ())
     quiet = quiet_reason(run_key, settings)
     base: dict[str, Any] = {"transition": transition, "run_key": run_key, "mode": mode}
     if document is None:
@@ -256,7 +259,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
                   for key, d in (history or {}).items()}
         try:
             return _document_checks(base, spec, document, now, settings, usable, expected,
-                                    quiet)
+                                    required, quiet)
         except Exception as error:  # noqa: BLE001 - one document never breaks a run
             problem = f"interpreting it failed ({type(error).__name__})"
     return [StateCheck(**base, state="UNREADABLE", alerting=True,
@@ -268,7 +271,8 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
 def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                      document: Mapping[str, Any], now: dt.datetime, settings: Settings,
                      history: Mapping[str, Mapping[str, Any] | None],
-                     expected: frozenset[str], quiet: str | None) -> list[StateCheck]:
+                     expected: frozenset[str], required: frozenset[str],
+                     quiet: str | None) -> list[StateCheck]:
     aliases = settings.expectations["aliases"]
     done = completions(document, aliases)
     completed = tuple(sorted(set(done) & expected))
@@ -278,7 +282,7 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                             _this_run(document, name, aliases, settings))
                     for name in missing_names)
     state = _transition_state(base, spec, document, done, completed, missing, now, quiet,
-                              history, aliases)
+                              history, aliases, required)
     after = _calendar_overdue(base["run_key"], now, settings)
     if state.state == "WAITING" and not completed and after is not None:
         # a document without one expected completion (every report failed, or only unknown
@@ -348,7 +352,8 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                       completed: tuple[str, ...], missing: tuple[Missing, ...],
                       now: dt.datetime, quiet: str | None,
                       history: Mapping[str, Mapping[str, Any] | None],
-                      aliases: Mapping[str, str]) -> StateCheck:
+                      aliases: Mapping[str, str], required: frozenset[str]) -> StateCheck:
+    """The policy first, then LATE: at one instant a tier that holds fires, not alerts."""
     common: dict[str, Any] = {**base, "completed": completed, "missing": missing}
     if document.get("_triggered"):
         reason = document.get("_trigger_reason") or "all_complete"
@@ -356,27 +361,35 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
         if reason == "deadline_partial":
             detail += "; warning: it fired without every expected processor"
         return StateCheck(**common, state="TRIGGERED", detail=detail)
-    if not missing:
-        times = [when for name in completed if (when := done.get(name)) is not None]
-        last = max(times) if times else as_time(document.get("_last_completion_at"))
-        grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
-        if last is not None and now >= last + grace:
-            return StateCheck(**common, state="STUCK", alerting=True,
-                         detail=f"all {len(completed)} expected processors completed by "
-                                f"{last.isoformat()}, but the transition has not fired "
-                                f"{int(grace.total_seconds() // 60)} minutes later")
-        return StateCheck(**common, state="WAITING", detail="complete; within the grace period")
+    expected = frozenset(completed) | {m.name for m in missing}
     first = as_time(document.get("_first_completion_at"))
     if first is None:
         known = [t for t in done.values() if t is not None]
         first = min(known) if known else None
+    decision = policy.decide(policy.tiers_of(spec), expected, required,
+                             {name: done.get(name) for name in completed}, first, now)
+    grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
+    if decision.holds:
+        since = decision.since or as_time(document.get("_last_completion_at"))
+        due = None if decision.reason == "all_complete" else decision.reason
+        what = (f"all {len(completed)} expected processors completed"
+                if due is None else f"the policy holds ({due}, {len(completed)} complete)")
+        if since is not None and now >= since + grace:
+            return StateCheck(**common, state="STUCK", alerting=True, due=due,
+                              detail=f"{what} by {since.isoformat()}, but the transition has "
+                                     f"not fired {int(grace.total_seconds() // 60)} minutes "
+                                     "later")
+        return StateCheck(**common, state="WAITING", due=due,
+                          detail=f"{what}; within the grace period")
     deadline = dt.timedelta(minutes=int(spec["deadline_minutes"]))
+    upcoming = f"; next: {decision.next.described()}" if (
+        decision.next and spec.get("policy")) else ""
     if first is not None and now >= first + deadline:
         drift = [m.name for m in missing if m.last_reported is None and _others_report(
             m.name, history, aliases)]
         detail = f"{len(completed)}/{len(completed) + len(missing)} complete " \
                  f"{int(deadline.total_seconds() // 60)} minutes after the first completion; " \
-                 f"missing {', '.join(m.described() for m in missing)}"
+                 f"missing {', '.join(m.described() for m in missing)}{upcoming}"
         if drift:
             silent = len([d for d in history.values() if d])
             detail += "; " + "; ".join(
@@ -384,11 +397,11 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                 for name in drift)
         if quiet:
             return StateCheck(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
-                         quiet=quiet)
+                              quiet=quiet)
         return StateCheck(**common, state="LATE", alerting=True, detail=detail)
     return StateCheck(**common, state="WAITING",
-                 detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
-                        "the deadline")
+                      detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
+                             f"the deadline{upcoming}")
 
 
 def _this_run(document: Mapping[str, Any], name: str, aliases: Mapping[str, str],

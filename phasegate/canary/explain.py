@@ -52,6 +52,7 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
     else:
         lines += _document_lines(document, settings.expectations["aliases"])
     lines.append("")
+    lines += _policy_lines(spec, mode_spec, document, main, settings, now)
     if main.missing:
         lines.append("missing:")
         for missing in main.missing:
@@ -78,6 +79,40 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
         else:
             lines.append(f"  incident {incident_id(key)} would resolve")
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _policy_lines(spec: Mapping[str, Any], mode_spec: Mapping[str, Any], document: Any,
+                  main: Any, settings: Settings, now: dt.datetime) -> list[str]:
+    """Each tier of the policy at ``now``: due or not, what it needs, whether it holds."""
+    from phasegate import policy
+
+    tiers = policy.tiers_of(spec)
+    if not tiers:
+        return ["policy: fire when every expected processor is complete", ""]
+    expected = frozenset(mode_spec["expected"])
+    required = frozenset(mode_spec.get("required") or ())
+    aliases = settings.expectations["aliases"]
+    usable = isinstance(document, Mapping) and document_problem(document, aliases) is None
+    done = completions(document, aliases) if usable else {}
+    have = {name: when for name, when in done.items() if name in expected}
+    first = as_time(document.get("_first_completion_at")) if usable else None
+    if first is None:
+        known = [t for t in have.values() if t is not None]
+        first = min(known) if known else None
+    lines = [f"policy ({len(have)}/{len(expected)} complete; required: "
+             f"{', '.join(sorted(required)) or 'none'}):"]
+    for tier in tiers:
+        due = first + tier.delay if first is not None else None
+        single = policy.decide((tier,), expected, required, have, first, now)
+        when = f"due {due.astimezone(settings.zone).isoformat()}" if due else "not started"
+        state = "holds" if single.holds else (
+            single.next.described() if single.next else "does not hold")
+        lines.append(f"  {{after: {tier.after}, min: {tier.min}}} -> {tier.fires_as}: "
+                     f"{when}; {state}")
+    if main.due:
+        lines.append(f"  the canary fires it: {main.due}")
+    lines.append("")
+    return lines
 
 
 def _document_lines(document: Any, aliases: Mapping[str, str]) -> list[str]:

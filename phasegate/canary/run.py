@@ -147,7 +147,7 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
             if any(c.state == "UNREADABLE" for c in checks):
                 held.append(f"{transition}/{key}/")
     if not dry_run:
-        _auto_heal(result, store, settings, now, heal)
+        _fire_due(result, store, now, settings, heal)
     open_incidents = {key: data for key, (data, _) in incidents.items() if data.get("open")}
     decided = plan(open_incidents, result.checks, now,
                    float(settings.canary.get("renotify_hours", 6)), keys, held)
@@ -228,29 +228,28 @@ def _report_errors(channels: list[Channel], failed: set[str], pipeline: str,
              sleep, budget)
 
 
-def _auto_heal(result: RunResult, store: Any, settings: Settings, now: dt.datetime,
-               heal: Heal | None) -> None:
-    """Opt-in: fire LATE transitions whose required processors are all complete.
+def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Settings,
+              heal: Heal | None) -> None:
+    """Fire run keys whose policy holds with no new message: a tier came due, or auto_heal.
 
     Through the orchestrator's own trigger path (its marker makes it happen
-    exactly once, however many canary runs try).
+    exactly once, however many canary runs and deliveries try).
     """
-    transitions = settings.expectations["transitions"]
     for index, check in enumerate(result.checks):
-        if not (check.state == "LATE" and check.alerting
-                and transitions[check.transition].get("auto_heal")):
+        if check.due is None:
             continue
         if heal is None:
             heal = _orchestrator_heal(store, settings)
         try:
             outcome = heal(check.transition, check.run_key, now)
-        except Exception as error:  # noqa: BLE001 - the LATE alert still goes out
-            result.errors.append(f"auto-heal of {check.dedup_key} failed: {error}")
+        except Exception as error:  # noqa: BLE001 - the check still alerts when it is due to
+            result.errors.append(f"firing {check.transition}/{check.run_key} ({check.due}) "
+                                 f"failed: {one_line(error)}")
             continue
         if outcome.triggered_now or "ALREADY_TRIGGERED" in outcome.checkpoints:
             result.checks[index] = replace(
-                check, state="TRIGGERED", alerting=False,
-                detail=f"auto-healed: fired with deadline_partial; {check.detail}")
+                check, state="TRIGGERED", alerting=False, due=None,
+                detail=f"fired by the canary ({check.due}); {check.detail}")
 
 
 def _orchestrator_heal(store: Any, settings: Settings) -> Heal:
@@ -262,7 +261,7 @@ def _orchestrator_heal(store: Any, settings: Settings) -> Heal:
     def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
         orchestrator = Orchestrator(transition, store.client, clock=lambda: now,
                                     expectations=expectations)
-        return orchestrator.trigger_partial(dt.date.fromisoformat(run_key), now)
+        return orchestrator.fire_due(dt.date.fromisoformat(run_key), now)
 
     return heal
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
-import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from phasegate import policy
 from phasegate.orchestrator.logs import Checkpoint, CheckpointLog
 from phasegate.orchestrator.messages import Completion, Rejected, decode_push, parse_completion
 from phasegate.orchestrator.state import Evaluation, completion_state, entry_completes
@@ -37,7 +37,10 @@ from phasegate.orchestrator.store import (
     Snapshot,
     StoreUnavailable,
 )
-from phasegate.runtime import Expectations, processor_status
+from phasegate.runtime import Expectation, Expectations, processor_status
+
+if TYPE_CHECKING:
+    from phasegate.orchestrator.targets import Outgoing, Send
 
 Clock = Callable[[], dt.datetime]
 Publish = Callable[[str, bytes, dict[str, str]], str]  # topic id, data, attributes -> id
@@ -84,7 +87,9 @@ class Orchestrator:
                  publish: Publish | None = None, clock: Clock = utc_now,
                  log: CheckpointLog | None = None, project: str | None = None,
                  timeout: float = DELIVERY_BUDGET_S, lease: dt.timedelta = TRIGGER_LEASE,
-                 ) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 token_provider: Callable[[str], str] | None = None,
+                 send: Send | None = None) -> None:
         self.expectations = expectations
         self.transition = transition
         self.spec = expectations.transition(transition)  # an unknown name fails here
@@ -95,6 +100,10 @@ class Orchestrator:
         self.log = log or CheckpointLog(project=project)
         self.project = project
         self.lease = lease
+        self.environ = environ  # where an HTTP target's URL and audience are (os.environ)
+        self.token_provider = token_provider
+        self.send = send  # replaces the target's own sender (tests, scenarios)
+        self.tiers = policy.tiers_of(self.spec)
 
     # -- entry points -------------------------------------------------------
 
@@ -162,21 +171,38 @@ class Orchestrator:
         if result.first_completion_at is None and result.earliest_completion is not None:
             self.store.set_first_completion(run_key, result.earliest_completion,
                                             state.update_time)
+        decision = self._decide(state.data, expectation, result, now)
         if result.triggered:
             self._log(outcome, "ALREADY_TRIGGERED", "the transition has already fired",
                       completion)
-        elif result.complete:
-            self._trigger(outcome, completion, result, now, token)
+        elif decision.holds:
+            self._trigger(outcome, completion, result, now, token,
+                          reason=decision.reason or "all_complete")
         else:
             expected_count = len(expectation.expected)
             processors = self.expectations.processors
             missing = [f"{name}: {processor_status(name, processors)}" for name in result.missing]
+            upcoming = f"; next: {decision.next.described()}" if decision.next else ""
             self._log(outcome, "WAITING",
                       f"completed {len(outcome.completed)}/{expected_count}; missing "
-                      f"{', '.join(missing)}", completion,
+                      f"{', '.join(missing)}{upcoming}", completion,
                       completed_count=len(outcome.completed), expected_count=expected_count,
                       missing=missing)
         return outcome
+
+    def _decide(self, document: Mapping[str, Any] | None, expectation: Expectation,
+                result: Evaluation, now: dt.datetime) -> policy.Decision:
+        """The policy at ``now`` over the document just read: no extra Firestore call."""
+        fields = document or {}
+        completed_at = {
+            name: (when if isinstance(when := (fields.get(name) or {}).get("completed_at"),
+                                      dt.datetime) else None)
+            for name in result.completed}
+        first = result.first_completion_at
+        if not isinstance(first, dt.datetime):
+            first = result.earliest_completion
+        return policy.decide(self.tiers, expectation.expected, expectation.required,
+                             completed_at, first, now)
 
     def _record(self, outcome: Outcome, completion: Completion, canonical: str,
                 fields: dict[str, Any], now: dt.datetime) -> Snapshot:
@@ -287,11 +313,43 @@ class Orchestrator:
 
     # -- the trigger ----------------------------------------------------------
 
-    def trigger_partial(self, run_key: dt.date, now: dt.datetime | None = None) -> Outcome:
-        """Fire a LATE transition whose required processors are all complete.
+    def fire_due(self, run_key: dt.date, now: dt.datetime | None = None) -> Outcome:
+        """Fire a run key whose policy holds with no new message (a tier came due).
 
-        The canary's opt-in auto-heal: reason ``deadline_partial``, through the
-        same marker as a normal trigger, so it still happens exactly once.
+        The canary calls this on its schedule: a tier such as ``{after: 2h,
+        min: 3}`` starts to hold when the time passes, not when a message
+        arrives. Through the same marker as every firing, so exactly once.
+        """
+        self.store.begin()
+        now = now or self.clock()
+        key = run_key.isoformat()
+        outcome = Outcome("RECEIVED", key)
+        expectation = self.expectations.expectation(self.transition, run_key, now)
+        state = self.store.read(key)
+        result = completion_state(state.data, expectation.expected, self.expectations.processors)
+        outcome.completed = tuple(sorted(result.completed & expectation.expected))
+        outcome.missing = result.missing
+        decision = self._decide(state.data, expectation, result, now)
+        if result.triggered:
+            self._log(outcome, "ALREADY_TRIGGERED", "the transition has already fired", None)
+        elif not decision.holds:
+            upcoming = f": {decision.next.described()}" if decision.next else ""
+            self._log(outcome, "WAITING", f"the policy does not hold yet{upcoming}", None)
+        else:
+            # another attempt firing it right now is an outcome too
+            with contextlib.suppress(TriggerInProgress):
+                self._trigger(outcome, None, result, now, uuid.uuid4().hex,
+                              reason=decision.reason or "all_complete")
+        return outcome
+
+    trigger_partial = fire_due  # the name the auto-heal path had
+
+    def fire_manual(self, run_key: dt.date, note: str, now: dt.datetime | None = None,
+                    ) -> Outcome:
+        """``phasegate fire``: fire now, whatever is complete, unless the run key already fired.
+
+        Reason ``manual``, with the operator's note; the same marker makes it
+        exactly once against a delivery or a canary firing at the same moment.
         """
         self.store.begin()
         now = now or self.clock()
@@ -303,22 +361,19 @@ class Orchestrator:
         outcome.completed = tuple(sorted(result.completed & expectation.expected))
         outcome.missing = result.missing
         if result.triggered:
-            self._log(outcome, "ALREADY_TRIGGERED", "nothing to heal", None)
-        elif not expectation.required <= result.completed:
-            lacking = ", ".join(sorted(expectation.required - result.completed))
-            self._log(outcome, "WAITING", f"cannot fire with deadline_partial: required "
-                      f"{lacking} not complete", None)
-        else:
-            # another attempt firing it right now is an outcome too
-            with contextlib.suppress(TriggerInProgress):
-                self._trigger(outcome, None, result, now, uuid.uuid4().hex,
-                              reason="deadline_partial")
+            self._log(outcome, "ALREADY_TRIGGERED",
+                      f"already fired ({(state.data or {}).get('_trigger_reason')}); a manual "
+                      "firing is refused", None)
+            return outcome
+        self._trigger(outcome, None, result, now, uuid.uuid4().hex, reason="manual",
+                      note=note)
         return outcome
 
     def _trigger(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
-                 now: dt.datetime, token: str, reason: str = "all_complete") -> None:
+                 now: dt.datetime, token: str, reason: str = "all_complete",
+                 note: str | None = None) -> None:
         run_key = outcome.run_key or ""
-        trigger_id = f"{self.transition}/{run_key}"
+        trigger_id = policy.trigger_id(self.transition, run_key)
         marker = {
             "transition": self.transition, "run_key": run_key, "trigger_id": trigger_id,
             "pipeline": self.expectations.data["pipeline"],
@@ -326,28 +381,30 @@ class Orchestrator:
             "owner": token, "state": "pending", "created_at": now,
             "lease_until": now + self.lease, "reason": reason,
             "completed": sorted(result.completed),
+            **({"note": note} if note is not None else {}),
         }
+        sent: frozenset[str] = frozenset()
         if not self.store.claim_trigger(self.transition, run_key, marker):
-            if not self._take_over(outcome, completion, token, now):
+            taken = self._take_over(outcome, completion, token, now)
+            if taken is None:
                 return
+            sent = taken
         else:
-            why = (f"all {len(outcome.completed)} expected processors complete"
-                   if reason == "all_complete" else
-                   f"deadline passed with {len(outcome.completed)} complete, every required one "
-                   f"among them; missing {', '.join(result.missing)}")
-            self._log(outcome, "TRIGGER_SET", f"{why}; this delivery fires the transition",
+            self._log(outcome, "TRIGGER_SET",
+                      f"{_why(reason, outcome, result)}; this attempt fires the transition",
                       completion, reason=reason)
         published_id = None
+        mode = marker_mode(self.expectations, self.transition, run_key, now)
         if self.spec["action"] == "trigger":
-            published_id = self._publish(outcome, completion, result, trigger_id, now, reason,
-                                         token)
-            self.store.begin()  # the publish is not Firestore's time: the finish gets a budget
+            published_id = self._send_all(outcome, completion, result, now, reason, token,
+                                          mode, sent)
+            self.store.begin()  # the sending is not Firestore's time: the finish gets a budget
         self.store.finish_trigger(
             self.transition, run_key,
             {"_triggered": True, "_triggered_at": now, "_trigger_reason": reason,
              "_trigger_pending": False, "_trigger_id": trigger_id, "_trigger_error": None,
-             "_trigger_mode": marker_mode(self.expectations, self.transition, run_key, now),
-             "_trigger_completed": sorted(result.completed)},
+             "_trigger_mode": mode, "_trigger_completed": sorted(result.completed),
+             **({"_trigger_note": note} if note is not None else {})},
             {"state": "published" if published_id else "recorded", "finished_at": now,
              "published_message_id": published_id},
         )
@@ -355,12 +412,14 @@ class Orchestrator:
         outcome.published_id = published_id
 
     def _take_over(self, outcome: Outcome, completion: Completion | None, token: str,
-                   now: dt.datetime) -> bool:
+                   now: dt.datetime) -> frozenset[str] | None:
         """The marker exists: heal a finished firing, take over an expired claim, or wait.
 
         A live claim belongs to another delivery attempt, even one of this very
         message (Pub/Sub delivers a message twice at the same moment): this
         attempt never publishes then; it raises so that Pub/Sub delivers again.
+        Returns the trigger ids an earlier owner already sent (never sent twice),
+        or None when this attempt must not fire.
         """
         run_key = outcome.run_key or ""
         marker = self.store.read_marker(self.transition, run_key)
@@ -370,7 +429,7 @@ class Orchestrator:
                       f"belongs to collection {data.get('collection')!r}, not "
                       f"{self.spec['collection']!r}; not firing and not copying its state",
                       completion, severity="ERROR")
-            return False
+            return None
         if data.get("state") in ("published", "recorded"):
             self.store.finish_trigger(
                 self.transition, run_key,
@@ -379,9 +438,10 @@ class Orchestrator:
                  "_trigger_id": data.get("trigger_id")}, {})
             self._log(outcome, "ALREADY_TRIGGERED",
                       "the trigger was published earlier; document healed", completion)
-            return False
+            return None
+        sent = frozenset(str(i) for i in data.get("sent") or () if isinstance(i, str))
         if data.get("owner") == token:
-            return True  # our own claim, whose commit answered late: go on firing
+            return sent  # our own claim, whose commit answered late: go on firing
         lease_until = data.get("lease_until")
         expired = isinstance(lease_until, dt.datetime) and lease_until <= now
         if not expired:
@@ -398,35 +458,95 @@ class Orchestrator:
             raise TriggerInProgress(f"{self.transition}/{run_key} was just taken over")
         self._log(outcome, "TRIGGER_SET", "the previous claim's lease expired; this delivery "
                   "attempt takes it over and fires", completion)
-        return True
+        return sent
 
-    def _publish(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
-                 trigger_id: str, now: dt.datetime, reason: str, token: str) -> str:
-        topic = self.spec["trigger_topic"]
-        body = {
-            "transition": self.transition, "run_key": outcome.run_key,
-            "trigger_id": trigger_id, "reason": reason,
-            "completed": sorted(result.completed), "to_phase": self.spec["to_phase"],
-            "registry_digest": self.expectations.registry_digest,
+    def _send_all(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
+                  now: dt.datetime, reason: str, token: str, mode: str | None,
+                  sent: frozenset[str]) -> str | None:
+        """Send every message of this firing that an earlier owner did not send.
+
+        With ``each: completed`` each message is recorded on the marker as it
+        goes, so a retry after a failure part-way never resends one that was
+        accepted (over HTTP, never a second POST after a 2xx).
+        """
+        from phasegate.orchestrator.targets import TargetFailed
+
+        target = self._target()
+        messages = self._messages(target, outcome.run_key or "", result, reason, mode)
+        where = _where(target)
+        first_id: str | None = None
+        for message in messages:
+            if message.trigger_id in sent:
+                continue
+            try:
+                send = self.send or self._sender(target)
+                sent_id = send(message)
+            except Exception as error:
+                failure = (str(error) if isinstance(error, TargetFailed)
+                           else f"{type(error).__name__}: {error}")[:500]
+                self._log(outcome, "TRIGGER_FAILED",
+                          f"sending {message.trigger_id} to {where} failed ({failure}); the "
+                          "firing stays pending and is retried with the same trigger id",
+                          completion, severity="ERROR", target=where)
+                self.store.begin()  # however long the sending took, release the claim
+                self.store.merge(outcome.run_key or "", {
+                    "_trigger_pending": True, "_trigger_error": failure,
+                    "_trigger_error_at": now})
+                self.store.release(self.transition, outcome.run_key or "", token, now)
+                raise TriggerPublishFailed(f"sending to {where} failed: {failure}") from error
+            if len(messages) > 1:
+                self.store.begin()
+                self.store.mark_sent(self.transition, outcome.run_key or "", message.trigger_id)
+            self._log(outcome, "TRIGGER_PUBLISHED", f"sent {message.trigger_id} to {where}",
+                      completion, target=where, published_message_id=sent_id,
+                      trigger_id=message.trigger_id)
+            first_id = first_id or sent_id
+        return first_id or (f"{len(messages)} sent earlier" if messages else None)
+
+    def _target(self) -> Mapping[str, Any]:
+        """The target as generated; ``trigger_topic`` alone is a Pub/Sub target."""
+        target: Mapping[str, Any] | None = self.spec.get("target")
+        if target:
+            return target
+        return {"kind": "pubsub", "topic": self.spec["trigger_topic"], "message": None,
+                "each": None}
+
+    def _messages(self, target: Mapping[str, Any], run_key: str, result: Evaluation,
+                  reason: str, mode: str | None) -> list[Outgoing]:
+        """The firing's messages: one, or one per completed processor with ``each``."""
+        from phasegate.orchestrator.targets import Outgoing
+
+        completed = sorted(result.completed)
+        values: dict[str, Any] = {
+            "run_key": run_key, "transition": self.transition, "mode": mode,
+            "reason": reason, "completed": completed, "missing": list(result.missing),
         }
-        try:
-            publish = self.publish or self._default_publisher()
-            message_id = publish(topic, json.dumps(body, sort_keys=True).encode("utf-8"),
-                                 {"trigger_id": trigger_id, "transition": self.transition})
-        except Exception as error:
-            failure = f"{type(error).__name__}: {error}"[:500]
-            self._log(outcome, "TRIGGER_FAILED",
-                      f"publishing to {topic} failed ({failure}); the trigger stays pending "
-                      "and the redelivery completes it", completion, severity="ERROR",
-                      topic=topic)
-            self.store.begin()  # however long the publish took, release the claim
-            self.store.merge(outcome.run_key or "", {
-                "_trigger_pending": True, "_trigger_error": failure, "_trigger_error_at": now})
-            self.store.release(self.transition, outcome.run_key or "", token, now)
-            raise TriggerPublishFailed(f"publish to {topic} failed: {failure}") from error
-        self._log(outcome, "TRIGGER_PUBLISHED", f"published {trigger_id} to {topic}",
-                  completion, topic=topic, published_message_id=message_id)
-        return message_id
+        each = completed if target.get("each") == "completed" else [None]
+        messages = []
+        for processor in each:
+            identity = policy.trigger_id(self.transition, run_key, processor)
+            filled = {**values, "trigger_id": identity, "processor": processor}
+            template = target.get("message")
+            body = policy.render(template, filled) if template is not None else {
+                "transition": self.transition, "run_key": run_key, "trigger_id": identity,
+                "reason": reason, "completed": completed, "to_phase": self.spec["to_phase"],
+                "registry_digest": self.expectations.registry_digest,
+                **({"processor": processor} if processor else {}),
+            }
+            messages.append(Outgoing(identity, body, {"trigger_id": identity,
+                                                      "transition": self.transition}))
+        return messages
+
+    def _sender(self, target: Mapping[str, Any]) -> Send:
+        from phasegate.orchestrator import targets
+
+        if target.get("kind") == "http":
+            import os
+
+            return targets.http_sender(target, self.environ if self.environ is not None
+                                       else os.environ, token_provider=self.token_provider)
+        return targets.pubsub_sender(str(target["topic"]),
+                                     self.publish or self._default_publisher())
 
     def _default_publisher(self) -> Publish:
         from google.cloud import pubsub_v1  # type: ignore[attr-defined]
@@ -449,6 +569,27 @@ class Orchestrator:
                       run_key=outcome.run_key or "",
                       correlation_id=completion.correlation_id if completion else None,
                       **fields)
+
+
+def _why(reason: str, outcome: Outcome, result: Evaluation) -> str:
+    """Why this firing happens, for its TRIGGER_SET line."""
+    count = len(outcome.completed)
+    missing = ", ".join(result.missing) or "none"
+    if reason == "all_complete":
+        return f"all {count} expected processors complete"
+    if reason == "manual":
+        return f"fired by hand with {count} complete; missing {missing}"
+    if reason == "deadline_partial":
+        return (f"deadline passed with {count} complete, every required one among them; "
+                f"missing {missing}")
+    return f"policy {reason} holds with {count} complete; missing {missing}"
+
+
+def _where(target: Mapping[str, Any]) -> str:
+    """A target for a log line: a topic, or the variable holding a URL (never the URL)."""
+    if target.get("kind") == "http":
+        return f"the URL in ${target.get('url_env')}"
+    return f"topic {target.get('topic')}"
 
 
 def _entry(completion: Completion, now: dt.datetime) -> dict[str, Any]:

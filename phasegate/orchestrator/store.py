@@ -222,6 +222,14 @@ class CompletionStore:
                 option=self.client.write_option(last_update_time=marker.update_time),
                 **self._bounded())
 
+    def mark_sent(self, transition: str, run_key: str, trigger_id: str) -> None:
+        """Record one message of a firing as sent, so that a retry never sends it again."""
+        from google.cloud import firestore
+
+        self.calls["writes"] += 1
+        self._marker(transition, run_key).update(
+            {"sent": firestore.ArrayUnion([trigger_id])}, **self._bounded())
+
     def finish_trigger(self, transition: str, run_key: str, document: dict[str, Any],
                        marker: dict[str, Any]) -> None:
         batch = self.client.batch()
