@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from phasegate.registry.models import Mode, Registry, Transition
 from phasegate.registry.semantics import effective_enablement
 from phasegate.registry.yaml_loader import Position
 from phasegate.validator.findings import Finding, Severity
+from phasegate.validator.suggest import NameIndex
 
 if TYPE_CHECKING:
     from phasegate.validator.workspace import Workspace
@@ -133,41 +134,45 @@ def _uses(
             yield NameUse(name, (*where, index), transition, field_name, mode)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A '; did you mean X?' hint, or '' when nothing is close."""
-    return Suggester(candidates)(name)
-
-
 class Suggester:
     """Closest-name hints with bounded cost, however many candidates and findings.
 
-    difflib compares a name with every candidate; a large tree has tens of
-    thousands of class names and a systemic mistake can produce thousands
-    of findings. So candidates are bucketed by first letter and length once,
-    at most ``pool`` of the nearest lengths are compared, and only the first
-    ``budget`` findings get a hint.
+    Names are ranked token by token (phasegate.validator.suggest): a large
+    tree has tens of thousands of class names and a systemic mistake can
+    produce thousands of findings. So the candidates are indexed by token
+    once, on the first hint asked for; each hint scores at most ``pool``
+    candidates sharing a token with the name; and only the first ``budget``
+    findings get a hint. With ``canonical`` (an alias map), a hint names the
+    canonical name of the closest candidate.
     """
 
-    def __init__(self, candidates: Iterable[str], *, budget: int = 100, pool: int = 300) -> None:
-        self._buckets: dict[tuple[str, int], list[str]] = {}
-        for candidate in sorted(set(candidates)):
-            self._buckets.setdefault((candidate[:1], len(candidate)), []).append(candidate)
+    def __init__(
+        self, candidates: Iterable[str], *, budget: int = 100, pool: int = 300,
+        canonical: Mapping[str, str] | None = None,
+    ) -> None:
+        self._candidates: tuple[str, ...] | None = tuple(candidates)
+        self._index: NameIndex | None = None
         self._budget = budget
         self._pool = pool
+        self._canonical = dict(canonical or {})
+
+    @property
+    def index(self) -> NameIndex:
+        """The candidates' token index, built when first needed."""
+        if self._index is None:
+            assert self._candidates is not None
+            self._index = NameIndex(self._candidates, pool=self._pool)
+            self._candidates = None
+        return self._index
 
     def __call__(self, name: str) -> str:
         if self._budget <= 0:
             return ""
         self._budget -= 1
-        import difflib  # only needed when something is wrong
-
-        pool: list[str] = []
-        for distance in (0, -1, 1, -2, 2, -3, 3):
-            pool.extend(self._buckets.get((name[:1], len(name) + distance), ()))
-            if len(pool) >= self._pool:
-                break
-        close = difflib.get_close_matches(name, pool[: self._pool], n=1, cutoff=0.6)
-        return f"; did you mean {close[0]!r}?" if close else ""
+        best = self.index.best(name)
+        if best is None:
+            return ""
+        return f"; did you mean {self._canonical.get(best, best)!r}?"
 
 
 @dataclass

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from phasegate.registry.semantics import alias_map
-from phasegate.validator.context import Rule, RuleContext, did_you_mean
+from phasegate.validator.context import Rule, RuleContext, Suggester
 from phasegate.validator.findings import Finding, Severity
 
 RULE = Rule.from_doc(__doc__, Severity.ERROR)
@@ -50,17 +50,20 @@ RULE = Rule.from_doc(__doc__, Severity.ERROR)
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     registry = ctx.registry
-    defined = [*registry.scrapers, *registry.processors]
+    aliases = alias_map(registry)
+    # a misspelt alias is closest to an alias, so aliases are candidates too, named canonically
+    canonical = {alias: name for alias, name in aliases.items() if alias not in registry.scrapers}
+    suggest_defined = Suggester([*registry.scrapers, *aliases], canonical=canonical)
+    suggest_processor = Suggester(aliases, canonical=aliases)
     for p_name, processor in registry.processors.items():
         for index, name in enumerate(processor.inputs):
             if name not in registry.scrapers and name not in registry.processors:
                 yield ctx.report(
                     RULE, ("processors", p_name, "inputs", index),
                     f"{p_name} needs input {name!r}, which is neither a scraper nor a "
-                    f"processor{did_you_mean(name, defined)}",
+                    f"processor{suggest_defined(name)}",
                     name,
                 )
-    aliases = alias_map(registry)
     for use in ctx.name_uses():
         if use.name in registry.processors:
             continue
@@ -73,5 +76,5 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                        "canonical name")
         else:
             message = (f"{where} names {use.name!r}, which is not a processor in the registry"
-                       f"{did_you_mean(use.name, registry.processors)}")
+                       f"{suggest_processor(use.name)}")
         yield ctx.report(RULE, use.where, message, use.name)
