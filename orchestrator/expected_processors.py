@@ -137,6 +137,8 @@ EXPECTATIONS: dict = {
             'deadline_minutes': 240,
             'grace_minutes': 30,
             'auto_heal': False,
+            'policy': (),
+            'target': None,
             'expected': (
                 'p2_bigdataball_pbp',
                 'p2_nbacom_boxscores',
@@ -157,6 +159,13 @@ EXPECTATIONS: dict = {
             'deadline_minutes': 240,
             'grace_minutes': 30,
             'auto_heal': False,
+            'policy': (),
+            'target': {
+                'kind': 'pubsub',
+                'topic': 'nba-phase4-trigger',
+                'message': None,
+                'each': None,
+            },
             'expected': (
                 'player_game_summary',
                 'team_defense_game_summary',
@@ -196,7 +205,7 @@ EXPECTATIONS: dict = {
             },
         },
     },
-    'content_digest': '464ee80d0175e4c9c6bed955c061e93b240f262c9ff88523c07feb9ee5993b8c',
+    'content_digest': '8e7645547763b95a957a29434a02c2bf2166f6d6a45663679181914e5377f823',
 }
 
 # Per transition: the processors it waits for, and those it never fires without.

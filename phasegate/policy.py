@@ -182,7 +182,7 @@ def _min_text(value: str | int) -> str:
 def resolved_min(tier: Tier, expected_count: int, required_count: int) -> int:
     """A tier's strictness as a number, to check that tiers only relax (PG112)."""
     if tier.min == "required":
-        return required_count
+        return max(required_count, needed(tier, expected_count))
     return max(needed(tier, expected_count), required_count)
 
 

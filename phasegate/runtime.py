@@ -282,6 +282,69 @@ def _shape_problem(data: Mapping[str, Any]) -> str | None:
             problem = _names_problem(names, label)
             if problem:
                 return problem
+        problem = _firing_problem(spec, where)
+        if problem:
+            return problem
+    return None
+
+
+_TIER_MIN = re.compile(r"^[0-9]{1,3}(\.[0-9]+)?%$")
+_TARGET_FIELDS = {"pubsub": ("topic", "message", "each"),
+                  "http": ("url_env", "audience_env", "message", "each", "timeout_seconds")}
+
+
+def _firing_problem(spec: Mapping[str, Any], where: str) -> str | None:
+    """What in a transition's trigger settings (topic, auto_heal, policy, target) is misshapen."""
+    for key in ("trigger_topic", "auto_heal", "policy", "target"):
+        if key not in spec:
+            return f"{where} lacks {key}"
+    if spec["trigger_topic"] is not None and not isinstance(spec["trigger_topic"], str):
+        return f"{where} trigger_topic is not a topic name"
+    if not isinstance(spec["auto_heal"], bool):
+        return f"{where} auto_heal is not true or false"
+    if spec["auto_heal"] and not _is_count(spec.get("deadline_minutes")):
+        return f"{where} has auto_heal but no deadline_minutes"
+    policy = spec["policy"]
+    if isinstance(policy, str) or not isinstance(policy, list | tuple):
+        return f"{where} policy is not a list of tiers"
+    for index, tier in enumerate(policy):
+        if not isinstance(tier, Mapping) or set(tier) != {"after", "min"}:
+            return f"{where} policy tier {index} is not {{after, min}}"
+        if parse_duration(tier["after"]) is None:
+            return f"{where} policy tier {index} after {tier['after']!r} is not a duration"
+        low = tier["min"]
+        if not (low in ("all", "required") or _is_count(low)
+                or (isinstance(low, str) and _TIER_MIN.match(low))):
+            return f"{where} policy tier {index} min {low!r} is not all, N, P% or required"
+    return _target_problem(spec["target"], f"{where} target")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _target_problem(target: Any, where: str) -> str | None:
+    if target is None:
+        return None
+    if not isinstance(target, Mapping) or target.get("kind") not in _TARGET_FIELDS:
+        return f"{where} is not a pubsub or http target"
+    kind = target["kind"]
+    if set(target) != {"kind", *_TARGET_FIELDS[kind]}:
+        return f"{where} does not have the fields of a {kind} target"
+    names = ("topic",) if kind == "pubsub" else ("url_env",)
+    optional = () if kind == "pubsub" else ("audience_env",)
+    if not all(isinstance(target[name], str) and target[name] for name in names) or not all(
+            target[name] is None or isinstance(target[name], str) for name in optional):
+        return f"{where} names no {names[0]}"
+    if target["message"] is not None and not isinstance(target["message"], Mapping):
+        return f"{where} message is not a template (a mapping)"
+    if target["each"] not in (None, "completed"):
+        return f"{where} each is not null or completed"
+    if kind == "http":
+        timeout = target["timeout_seconds"]
+        if (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                or not 0 < timeout <= 60):
+            return f"{where} timeout_seconds is not a number of seconds in (0, 60]"
     return None
 
 

@@ -216,7 +216,7 @@ def test_fixed_entries_are_reported_in_json_and_text(repo):
     text_code, text_out, text_err = _with_baseline(repo, "text")
     assert text_code == 1
     assert [line.split(" [")[0] for line in text_out.splitlines()] == [
-        "orchestrator/expected_processors.py:72:1: error PG201"]
+        "orchestrator/expected_processors.py:74:1: error PG201"]
     assert text_err.splitlines()[-1] == (
         "phasegate: 1 baseline entry no longer matches; run --update-baseline")
 

@@ -863,3 +863,163 @@ def test_a_registry_with_errors_gets_its_findings_on_stderr(tmp_path: Path) -> N
                                out=out, err=err) == 1
     assert out.getvalue() == ""
     assert "PG003" in err.getvalue() and "no plan written" in err.getvalue()
+
+
+# --- targets: Pub/Sub topics to create, HTTP URLs from the deployer's shell -----------------
+
+TARGETS_REGISTRY = """\
+version: 1
+pipeline: demo
+timezone: UTC
+processors:
+  p2_a: {phase: 2}
+  p3_a: {phase: 3}
+  p4_a: {phase: 4}
+  p5_a: {phase: 5}
+transitions:
+  t23:
+    from_phase: 2
+    to_phase: 3
+    collection: c23
+    action: trigger
+    target:
+      http:
+        url_env: PREDICTION_COORDINATOR_URL
+        audience_env: PREDICTION_COORDINATOR_AUDIENCE
+        message: {game_date: "{run_key}"}
+  t34:
+    from_phase: 3
+    to_phase: 4
+    collection: c34
+    action: trigger
+    target: {pubsub: {topic: phase4-go, message: {d: "{run_key}"}, each: completed}}
+  t45:
+    from_phase: 4
+    to_phase: 5
+    collection: c45
+    action: trigger
+    target: {pubsub: {topic: phase5-go}}
+  t56:
+    from_phase: 5
+    to_phase: 6
+    collection: c56
+    action: trigger
+    target: {http: {url_env: SCORING_URL}}
+deploy: {project: demo-project-1, region: us-west2}
+"""
+
+
+def _targets_registry(text: str = TARGETS_REGISTRY) -> Registry:
+    loaded = load_registry_text(text, "targets.yaml")
+    assert loaded.registry is not None, loaded.problems
+    return loaded.registry
+
+
+def _orchestrator_deploy(steps: list[PlanStep], transition: str) -> tuple[str, ...]:
+    [step] = [s for s in steps if s.description.startswith(f"Orchestrator for {transition}:")]
+    return step.argv
+
+
+def test_pubsub_target_topics_are_created_and_publishable() -> None:
+    steps = plan_commands(_targets_registry(), "targets.yaml")
+    created = [step.argv[4] for step in _find(steps, "gcloud", "pubsub", "topics", "create")]
+    assert created == ["demo-completions", "demo-completions-dead", "phase4-go", "phase5-go"]
+    bound = [step.argv[4] for step in _find(steps, "gcloud", "pubsub", "topics",
+                                              "add-iam-policy-binding")]
+    assert {"phase4-go", "phase5-go"} <= set(bound)
+
+
+def test_http_target_variables_reach_only_their_orchestrator() -> None:
+    steps = plan_commands(_targets_registry(), "targets.yaml")
+    env = _flag(_orchestrator_deploy(steps, "t23"), "--set-env-vars")
+    assert env.endswith(",PREDICTION_COORDINATOR_URL=${PREDICTION_COORDINATOR_URL},"
+                        "PREDICTION_COORDINATOR_AUDIENCE=${PREDICTION_COORDINATOR_AUDIENCE}")
+    assert _flag(_orchestrator_deploy(steps, "t56"), "--set-env-vars").endswith(
+        ",SCORING_URL=${SCORING_URL}")
+    for transition in ("t34", "t45"):
+        assert "_URL" not in _flag(_orchestrator_deploy(steps, transition), "--set-env-vars")
+
+
+def test_http_target_variables_are_guarded_and_expanded_by_the_script(tmp_path: Path) -> None:
+    text = render_plan(_targets_registry(), "targets.yaml")
+    lines = text.splitlines()
+    for variable, what in (("PREDICTION_COORDINATOR_URL", "the target URL"),
+                           ("PREDICTION_COORDINATOR_AUDIENCE",
+                            "the audience of the ID token for the target"),
+                           ("SCORING_URL", "the target URL")):
+        guard = f': "${{{variable}:?set {variable} to {what}}}"'
+        assert guard in lines
+        build = next(i for i, line in enumerate(lines) if line.startswith("phasegate deploy"))
+        assert lines.index(guard) < build
+    assert ',PREDICTION_COORDINATOR_URL=${PREDICTION_COORDINATOR_URL},' in text
+    script = tmp_path / "plan.sh"
+    script.write_text(text)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+
+
+def _run_targets_plan(tmp_path: Path, **variables: str) -> tuple[subprocess.CompletedProcess[str],
+                                                                  list[tuple[str, ...]]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("gcloud", "phasegate"):
+        (bin_dir / name).write_text(STUB_GCLOUD.replace(
+            "sys.argv[1:]) +", f"[{name!r}] + sys.argv[1:]) +", 1))
+        (bin_dir / name).chmod(0o755)
+    script = tmp_path / "plan.sh"
+    script.write_text(render_plan(_targets_registry(), "targets.yaml"))
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_LOG": str(log), **variables}
+    done = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True)
+    calls = [tuple(call.split("\x1f")) for call in log.read_text().split("\x1e") if call]
+    return done, calls
+
+
+def test_the_script_passes_the_deployers_urls_and_stops_without_them(tmp_path: Path) -> None:
+    url = "https://coordinator-abc-uw.a.run.app/start?x=1"
+    values = {"PREDICTION_COORDINATOR_URL": url,
+              "PREDICTION_COORDINATOR_AUDIENCE": "https://coordinator-abc-uw.a.run.app",
+              "SCORING_URL": "https://scoring.example/run"}
+    done, calls = _run_targets_plan(tmp_path / "ok", **values)
+    assert done.returncode == 0, done.stderr
+    [deploy] = [c for c in calls if c[:3] == ("gcloud", "functions", "deploy")
+                and c[3] == "demo-t23"]
+    assert _flag(deploy, "--set-env-vars").endswith(
+        f",PREDICTION_COORDINATOR_URL={url},"
+        "PREDICTION_COORDINATOR_AUDIENCE=https://coordinator-abc-uw.a.run.app")
+
+    missing = dict(values)
+    del missing["SCORING_URL"]
+    done, calls = _run_targets_plan(tmp_path / "missing", **missing)
+    assert done.returncode != 0 and calls == []
+    assert "set SCORING_URL to the target URL" in done.stderr
+
+    done, calls = _run_targets_plan(tmp_path / "comma", **{**values, "SCORING_URL": "https://a,b"})
+    assert done.returncode != 0 and calls == []
+    assert "SCORING_URL holds a comma" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["PROJECT", "REGION", "PROJECT_NUMBER", "PHASEGATE_TRANSITION",
+                                  "GOOGLE_CLOUD_PROJECT", "K_SERVICE", "PORT", "PATH", "HOME",
+                                  "BASH_ENV", "EXISTING_ALERT_POLICY", "DEMO_T34_URL"])
+def test_a_target_variable_the_plan_or_shell_sets_is_refused(name: str) -> None:
+    registry = _targets_registry(TARGETS_REGISTRY.replace("url_env: SCORING_URL",
+                                                          f"url_env: {name}"))
+    with pytest.raises(PlanError, match=name):
+        plan_commands(registry, "targets.yaml")
+
+
+def test_a_monitor_transition_passes_no_target_variables() -> None:
+    registry = _targets_registry(TARGETS_REGISTRY.replace(
+        "    collection: c56\n    action: trigger\n", "    collection: c56\n    action: monitor\n"))
+    steps = plan_commands(registry, "targets.yaml")
+    assert "SCORING_URL" not in _flag(_orchestrator_deploy(steps, "t56"), "--set-env-vars")
+    assert "SCORING_URL" not in render_plan(registry, "targets.yaml")
+
+
+def test_an_http_target_orchestrator_parses_with_the_installed_gcloud(gcloud: str) -> None:
+    steps = plan_commands(_targets_registry(), "targets.yaml")
+    step = next(s for s in steps if s.description.startswith("Orchestrator for t23:"))
+    result = check_plan([step], gcloud)
+    assert result.ok and result.count("parsed") == 1, [c.message for c in result.failures]

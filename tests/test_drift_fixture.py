@@ -15,7 +15,7 @@ EXPECTED = [
     "config/workflows.yaml:8:21: error PG203 [unknown-name]",
     "config/workflows.yaml:11:21: error PG204 [disabled-referenced]",
     "monitoring/check_phase2.py:3:19: error PG208 [drifted-copy]",
-    "orchestrator/expected_processors.py:72:1: error PG201 [stale-generated]",
+    "orchestrator/expected_processors.py:74:1: error PG201 [stale-generated]",
     "registry/processors.yaml:21:15: warning PG205 [alias-without-class]",
 ]
 

@@ -48,6 +48,18 @@ def test_a_wrong_expectation_fails_and_the_alert_is_listed(emulators, tmp_path):
            "outside the window" in result.stdout
 
 
+def test_a_wrong_message_count_or_reason_fails(emulators, tmp_path):
+    scenario = tmp_path / "fan.yaml"
+    text = (REPO / "scenarios" / "fan_out_each_completed.yaml").read_text()
+    scenario.write_text(text.replace("messages: 4", "messages: 5"))
+    result = run_phasegate("test", str(scenario), env=emulator_env(emulators))
+    assert result.returncode == 1
+    assert "sent 4 message(s), not 5" in result.stdout
+    scenario.write_text(text.replace('reason: "tier:30m"', "reason: all_complete"))
+    result = run_phasegate("test", str(scenario), env=emulator_env(emulators))
+    assert result.returncode == 1 and "never happened" in result.stdout
+
+
 def test_an_unexpected_alert_fails_no_other_alerts(emulators, tmp_path):
     scenario = tmp_path / "surprise.yaml"
     text = (REPO / "scenarios" / "alias_missing.yaml").read_text()
@@ -68,6 +80,11 @@ def test_an_unexpected_alert_fails_no_other_alerts(emulators, tmp_path):
      "  - {at: 5m, pubish: {}}\n", "5:14", "unknown field 'pubish'"),
     ("registry: {version: 1}\nstart: 2026-02-09T22:00:00-05:00\nuntil: 1d\nexpect:\n"
      "  - {opens: LAET, transition: t, run_key: 2026-02-09}\n", "5:13", "not an alerting state"),
+    ("registry: {version: 1}\nstart: 2026-02-09T22:00:00-05:00\nuntil: 1d\nexpect:\n"
+     "  - {triggered: t, run_key: 2026-02-09, messages: -1}\n", "5:51", "messages is a count"),
+    ("registry: {version: 1}\nstart: 2026-02-09T22:00:00-05:00\nuntil: 1d\nexpect:\n"
+     "  - {opens: LATE, transition: t, run_key: 2026-02-09, reason: x}\n", "5:63",
+     "reason belongs to a triggered expectation"),
 ])
 def test_malformed_scenarios_name_file_line_and_column(tmp_path, body, where, message):
     path = tmp_path / "bad.yaml"

@@ -1,6 +1,7 @@
 """``phasegate deploy plan``: the gcloud commands that deploy a registry, in order: pure.
 
-The plan owns every piece (APIs, identities, topics, functions, the push
+The plan owns every piece (APIs, identities, topics (trigger targets' too), functions
+(with the URL variables of HTTP targets, from the deployer's shell), the push
 subscriptions with their dead-letter topic, the ``run.invoker`` binding, the
 canary with its schedule, metric and alert policy), so nothing is left to a
 console default: a deploy that once dropped the invoker binding cost the real
@@ -23,12 +24,15 @@ from phasegate import __version__
 from phasegate.deploy.names import (
     PIPELINE_LABEL,
     PROJECT_NUMBER_VARIABLE,
+    PROJECT_VARIABLE,
     PUBSUB_AGENT,
+    REGION_VARIABLE,
     ROLE_LABEL,
     Account,
     Emitted,
     Function,
     Names,
+    PlanError,
     deploy_names,
     scheduler_job_id,
     validate_names,
@@ -41,7 +45,7 @@ from phasegate.registry.generate import (
     render_canary_monitoring,
     render_scheduler,
 )
-from phasegate.registry.models import Registry
+from phasegate.registry.models import HttpTarget, Registry
 from phasegate.registry.semantics import digest
 from phasegate.runtime import printable
 
@@ -63,6 +67,14 @@ SERVICES = (
     "cloudscheduler.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com",
     "iam.googleapis.com", "secretmanager.googleapis.com",
 )
+# Set by the plan on every orchestrator, or by the platform: a target's variable must differ.
+FUNCTION_ENV = ("PHASEGATE_TRANSITION", "PHASEGATE_REGISTRY_DIGEST", "GOOGLE_CLOUD_PROJECT")
+PLATFORM_ENV = frozenset({"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION",
+                          "FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE"})
+# Always set in the deployer's shell: the guard would pass and send the wrong value.
+SHELL_ENV = frozenset({"PATH", "HOME", "PWD", "OLDPWD", "SHELL", "USER", "LOGNAME", "IFS",
+                       "TERM", "LANG", "HOSTNAME", "UID", "EUID", "PPID", "RANDOM", "SECONDS",
+                       "LINENO", "SHLVL", "OPTIND", "OPTARG", "REPLY", "TMPDIR"})
 
 
 def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
@@ -70,7 +82,7 @@ def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
     """The plan as a bash script; ``project``/``region`` default to ``registry.deploy``."""
     names = deploy_names(registry, project, region)
     steps = plan_commands(registry, source, inputs, project=project, region=region)
-    variables = variables_of(steps, names.needs)
+    variables = variables_of(steps, (*names.needs, *target_variables(registry)))
     unchecked = [step.description.splitlines()[0] for step in steps if not step.gcloud]
     lines = [
         "#!/usr/bin/env bash",
@@ -91,6 +103,7 @@ def render_plan(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *,
         lines.append(f': "${{{variable}:?set {variable}}}"')
     if names.needs:
         lines.append("")
+    lines.extend(_target_guards(registry))
     for step in steps:
         lines.extend(render_step(step, variables))
         lines.append("")
@@ -108,7 +121,7 @@ def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *
     scheduler = json.loads(render_scheduler(registry, source, inputs))
     monitoring = json.loads(render_canary_monitoring(registry, source, inputs))
     validate_names([*names.emitted(), *_rendered_names(registry, scheduler, monitoring)])
-    return [
+    steps = [
         _build_step(source),
         *_project_steps(names),
         *_topic_steps(registry, names),
@@ -117,6 +130,55 @@ def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *
         *_canary_steps(registry, names, scheduler),
         *_monitoring_steps(names, monitoring),
     ]
+    _check_target_variables(registry, variables_of(steps, (PROJECT_VARIABLE, REGION_VARIABLE)))
+    return steps
+
+
+def _http_targets(registry: Registry) -> dict[str, HttpTarget]:
+    """The transitions that fire over HTTP, with their target (as generated: action trigger)."""
+    found: dict[str, HttpTarget] = {}
+    for name, transition in registry.transitions.items():
+        target = transition.effective_target()
+        if transition.action == "trigger" and target is not None and target.http is not None:
+            found[name] = target.http
+    return found
+
+
+def target_variables(registry: Registry) -> dict[str, str]:
+    """The shell variables the plan passes to orchestrators for HTTP targets, and what each is.
+
+    The URL and the audience stay out of the registry and the script: the
+    deployer's shell holds them, and the plan stops at once when one is unset.
+    """
+    found: dict[str, str] = {}
+    for http in _http_targets(registry).values():
+        found.setdefault(http.url_env, "the target URL")
+        if http.audience_env is not None:
+            found.setdefault(http.audience_env, "the audience of the ID token for the target")
+    return found
+
+
+def _target_guards(registry: Registry) -> list[str]:
+    """Stop before deploying anything when a target's variable is unset or would be split."""
+    lines: list[str] = []
+    for variable, what in target_variables(registry).items():
+        lines += [
+            f': "${{{variable}:?set {variable} to {what}}}"',
+            f'case "${{{variable}}}" in *,*) echo "phasegate: {variable} holds a comma, which '
+            f'gcloud --set-env-vars would split; use a value without one" >&2; exit 1;; esac',
+        ]
+    return [*lines, ""] if lines else []
+
+
+def _check_target_variables(registry: Registry, plan_variables: frozenset[str]) -> None:
+    """A target's variable must not be one the plan, the function or the shell already sets."""
+    taken = plan_variables | PLATFORM_ENV | SHELL_ENV | set(FUNCTION_ENV)
+    clashes = sorted({name for name in target_variables(registry)
+                      if name in taken or name.startswith(("BASH", "X_GOOGLE_"))})
+    if clashes:
+        raise PlanError(
+            f"target url_env/audience_env {', '.join(clashes)} is a variable the plan, the "
+            "function's platform or the shell sets itself; name another variable")
 
 
 def _rendered_names(registry: Registry, job: dict[str, Any],
@@ -124,7 +186,7 @@ def _rendered_names(registry: Registry, job: dict[str, Any],
     """The names the plan takes from the registry and the rendered resources."""
     pipeline = f"pipeline {registry.pipeline!r}"
     return [
-        *(Emitted("topic", topic, "a transition's trigger_topic")
+        *(Emitted("topic", topic, "a transition's trigger_topic or target.pubsub.topic")
           for topic in _trigger_topics(registry)),
         *(Emitted("secret", secret, "canary.notify url_env") for secret in _secret_names(registry)),
         Emitted("scheduler_job", scheduler_job_id(str(job["name"])),
@@ -198,8 +260,10 @@ def _account_step(names: Names, account: Account) -> PlanStep:
 
 
 def _trigger_topics(registry: Registry) -> list[str]:
-    topics = [t.trigger_topic for t in registry.transitions.values()
-              if t.action == "trigger" and t.trigger_topic]
+    """The Pub/Sub topics transitions fire to, spelled as trigger_topic or as a target."""
+    topics = [target.pubsub.topic for t in registry.transitions.values()
+              if t.action == "trigger" and (target := t.effective_target()) is not None
+              and target.pubsub is not None]
     return list(dict.fromkeys(topics))
 
 
@@ -269,9 +333,18 @@ def _orchestrator_steps(registry: Registry, names: Names) -> list[PlanStep]:
     steps: list[PlanStep] = []
     registry_digest = digest(registry)
     push = names.push_account.email
+    http_targets = _http_targets(registry)
     for transition, function in names.orchestrators.items():
-        env = {"PHASEGATE_TRANSITION": transition, "PHASEGATE_REGISTRY_DIGEST": registry_digest,
-               "GOOGLE_CLOUD_PROJECT": names.project}
+        env = dict(zip(FUNCTION_ENV, (transition, registry_digest, names.project), strict=True))
+        http = http_targets.get(transition)
+        fires = ""
+        if http is not None:  # from the deployer's shell, never written into the script
+            env.update({name: f"${{{name}}}" for name in (http.url_env, http.audience_env)
+                        if name is not None})
+            fires = (f"; it fires by POSTing to ${{{http.url_env}}}"
+                     + (f" with an ID token for ${{{http.audience_env}}}: the receiving service "
+                        f"must let {names.function_account.email} invoke it"
+                        if http.audience_env else ""))
         subscription = function.subscription or f"{function.name}-push"
         delivery = (f"--push-endpoint=${{{function.url_variable}}}",
                     f"--push-auth-service-account={push}", f"--ack-deadline={ACK_DEADLINE_S}",
@@ -280,7 +353,8 @@ def _orchestrator_steps(registry: Registry, names: Names) -> list[PlanStep]:
                     "--min-retry-delay=10s", "--max-retry-delay=600s",
                     "--expiration-period=never")
         steps += [
-            PlanStep(f"Orchestrator for {transition}: private, HTTP, fed by a push subscription",
+            PlanStep(f"Orchestrator for {transition}: private, HTTP, fed by a push "
+                     f"subscription{fires}",
                      _deploy(names, function.name, "orchestrator", "on_push",
                              ORCHESTRATOR_TIMEOUT_S, env, "orchestrator")),
             _url_step(names, function.name, function.url_variable),

@@ -77,6 +77,7 @@ class Outcome:
     missing: tuple[str, ...] = ()
     triggered_now: bool = False
     published_id: str | None = None
+    reason: str | None = None  # why it fired, when this call fired it
     checkpoints: list[str] = field(default_factory=list)
 
 
@@ -410,6 +411,7 @@ class Orchestrator:
         )
         outcome.triggered_now = True
         outcome.published_id = published_id
+        outcome.reason = reason
 
     def _take_over(self, outcome: Outcome, completion: Completion | None, token: str,
                    now: dt.datetime) -> frozenset[str] | None:

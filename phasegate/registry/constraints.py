@@ -16,6 +16,9 @@ from typing import Any
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,255}$"
 ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
 NOTIFY_CHANNELS = ("slack", "webhook", "log")
+TARGET_KINDS = ("pubsub", "http")
+# What phasegate.runtime.parse_duration reads (0m, 30m, 2h, 1h30m), in ASCII digits.
+DURATION_PATTERN = r"^([0-9]+[dhms])+$"
 
 
 def timezone_error(name: str) -> str | None:
@@ -60,10 +63,36 @@ def modes_when_error(whens: Mapping[str, str]) -> str | None:
     return None
 
 
-def trigger_topic_error(action: str, topic: str | None) -> str | None:
-    if action == "trigger" and not topic:
-        return "trigger_topic is required when action is trigger"
+def trigger_topic_error(action: str, topic: str | None, target: Any = None) -> str | None:
+    """Firing needs somewhere to go; ``trigger_topic`` is only the short form of a target."""
+    if topic is not None and target is not None:
+        return ("give trigger_topic or target, not both: trigger_topic: NAME is the short "
+                "form of target: {pubsub: {topic: NAME}}")
+    if action == "trigger" and not topic and target is None:
+        return "trigger_topic is required when action is trigger (or a target: pubsub or http)"
     return None
+
+
+def target_error(chosen: list[str]) -> str | None:
+    if len(chosen) != 1:
+        return "a target names exactly one of pubsub or http"
+    return None
+
+
+def duration_error(text: str) -> str | None:
+    """A tier's ``after`` must be a duration the runtime reads the same way."""
+    from phasegate.runtime import parse_duration
+
+    if not re.fullmatch(DURATION_PATTERN, text) or parse_duration(text) is None:
+        return f"{text!r} is not a duration such as 0m, 30m, 2h or 1h30m"
+    return None
+
+
+def min_error(value: Any) -> str | None:
+    """A tier's ``min``: the runtime's own rule (phasegate.policy), so the two never differ."""
+    from phasegate.policy import min_problem
+
+    return min_problem(value)
 
 
 def cron_error(expression: str) -> str | None:

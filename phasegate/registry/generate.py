@@ -1,15 +1,17 @@
 """Render the deploy-time artifacts from the registry: pure text, no I/O.
 
 The orchestrator's Python module and the canary's JSON carry everything the
-runtime needs (expected and required sets, modes, aliases, timing, the
-registry and transition digests, the phasegate version) so neither ever
-parses YAML or imports pydantic. Output is
+runtime needs (expected and required sets, modes, aliases, timing, trigger
+policies and targets, the registry and transition digests, the phasegate
+version) so neither ever parses YAML or imports pydantic. Output is
 deterministic: sorted keys and names, no timestamps, no machine paths.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -87,10 +89,12 @@ def expectations(registry: Registry) -> dict[str, Any]:
         return {
             "digest": transition_digest(registry, name, enabled),
             **{key: behaviour[key] for key in ("from_phase", "to_phase", "collection", "action")},
-            "trigger_topic": transition.trigger_topic,
+            "trigger_topic": _topic(transition),
             "deadline_minutes": transition.deadline_minutes,
             "grace_minutes": transition.grace_minutes,
             "auto_heal": transition.auto_heal,
+            "policy": [{"after": tier.after, "min": tier.min} for tier in transition.policy],
+            "target": target_data(transition),
             **{key: behaviour[key] for key in ("expected", "required", "modes")},
         }
 
@@ -115,6 +119,47 @@ def expectations(registry: Registry) -> dict[str, Any]:
         },
     }
     return {**data, "content_digest": content_digest(data)}
+
+
+def _topic(transition: Transition) -> str | None:
+    """The Pub/Sub topic firing publishes to, however it is spelled (as before targets)."""
+    target = transition.effective_target()
+    return target.pubsub.topic if target is not None and target.pubsub is not None else None
+
+
+def target_data(transition: Transition) -> dict[str, Any] | None:
+    """What firing does, one flat shape per kind; None when the transition never fires."""
+    target = transition.effective_target()
+    if transition.action != "trigger" or target is None:
+        return None
+    if target.pubsub is not None:
+        pubsub = target.pubsub
+        return {"kind": "pubsub", "topic": pubsub.topic, "message": _json(pubsub.message),
+                "each": pubsub.each}
+    assert target.http is not None
+    http = target.http
+    return {"kind": "http", "url_env": http.url_env, "audience_env": http.audience_env,
+            "message": _json(http.message), "each": http.each,
+            "timeout_seconds": http.timeout_seconds}
+
+
+def _json(value: Any) -> Any:
+    """A message template as JSON data, whatever YAML gave.
+
+    PG112 rejects what JSON cannot hold (a date, .inf, a number as a key); a
+    registry with such errors still generates, so this never fails: a date
+    becomes its ISO text, a non-finite number null, a key text.
+    """
+    if isinstance(value, Mapping):
+        return {key if isinstance(key, str) else str(key): _json(item)
+                for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _disabled_reason(registry: Registry, name: str) -> str | None:
@@ -299,15 +344,27 @@ def render_all(registry: Registry, source: str, inputs: Inputs = NO_INPUTS,
             for target in registry.generate]
 
 
-def _literal(value: Any, indent: int = 0) -> str:
-    """A Python literal, one entry per line, sorted as given: stable and diff-friendly."""
+def _literal(value: Any, indent: int = 0, lists: bool = False) -> str:
+    """A Python literal, one entry per line, sorted as given: stable and diff-friendly.
+
+    Lists become tuples, except inside a message template (``lists``): a
+    template is rendered by :func:`phasegate.policy.render`, which fills lists.
+    """
     pad = "    " * (indent + 1)
     end = "    " * indent
     if isinstance(value, Mapping):
         if not value:
             return "{}"
-        items = [f"{pad}{key!r}: {_literal(item, indent + 1)}," for key, item in value.items()]
+        target = "kind" in value  # a target's message is a template
+        items = [f"{pad}{key!r}: "
+                 f"{_literal(item, indent + 1, lists or (target and key == 'message'))},"
+                 for key, item in value.items()]
         return "{\n" + "\n".join(items) + f"\n{end}}}"
+    if lists and isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + "\n".join(f"{pad}{_literal(item, indent + 1, lists)},"
+                                   for item in value) + f"\n{end}]"
     if isinstance(value, list | tuple):
         if not value:
             return "()"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, dataclass, field, replace
 from typing import Any, Literal
 
 ExpectsField = Literal["all"] | tuple[str, ...]
@@ -45,6 +45,38 @@ class Mode:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyTier:
+    after: str  # a duration as written (30m): a firing's reason is tier:<after>
+    min: str | int  # "all" | N | "P%" | "required"
+
+
+@dataclass(frozen=True, slots=True)
+class PubsubTarget:
+    topic: str
+    message: Mapping[Any, Any] | None = None  # a template (phasegate.policy.render)
+    each: str | None = None  # None | "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpTarget:
+    url_env: str
+    audience_env: str | None = None
+    message: Mapping[Any, Any] | None = None
+    each: str | None = None
+    timeout_seconds: float = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    pubsub: PubsubTarget | None = None  # exactly one of the two is set
+    http: HttpTarget | None = None
+
+    @property
+    def kind(self) -> str:
+        return "pubsub" if self.pubsub is not None else "http"
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     from_phase: int
     to_phase: int
@@ -57,6 +89,22 @@ class Transition:
     grace_minutes: int = 30
     modes: Mapping[str, Mode] = field(default_factory=dict)
     auto_heal: bool = False
+    policy: tuple[PolicyTier, ...] = ()
+    target: Target | None = None
+
+    def normalized(self) -> Transition:
+        """The short form where there is one: a target that is only a Pub/Sub topic is
+        ``trigger_topic``, so the two spellings digest the same."""
+        pubsub = self.target.pubsub if self.target is not None else None
+        if pubsub is not None and pubsub.message is None and pubsub.each is None:
+            return replace(self, trigger_topic=pubsub.topic, target=None)
+        return self
+
+    def effective_target(self) -> Target | None:
+        """Where firing goes, ``trigger_topic`` spelled out as a Pub/Sub target."""
+        if self.target is not None:
+            return self.target
+        return Target(pubsub=PubsubTarget(self.trigger_topic)) if self.trigger_topic else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +227,19 @@ def _mode(d: Mapping[str, Any]) -> Mode:
     return Mode(d["when"], _expectation(d.get("expects")), _optional_names(d.get("required")))
 
 
+def _target(d: Mapping[str, Any] | None) -> Target | None:
+    if d is None:
+        return None
+    pubsub, http = d.get("pubsub"), d.get("http")
+    return Target(
+        pubsub=None if pubsub is None else PubsubTarget(
+            pubsub["topic"], pubsub.get("message"), pubsub.get("each")),
+        http=None if http is None else HttpTarget(
+            http["url_env"], http.get("audience_env"), http.get("message"), http.get("each"),
+            http.get("timeout_seconds", 10)),
+    )
+
+
 def _transition(d: Mapping[str, Any]) -> Transition:
     return Transition(
         from_phase=d["from_phase"],
@@ -192,6 +253,8 @@ def _transition(d: Mapping[str, Any]) -> Transition:
         grace_minutes=d.get("grace_minutes", 30),
         modes={name: _mode(m) for name, m in (d.get("modes") or {}).items()},
         auto_heal=d.get("auto_heal", False),
+        policy=tuple(PolicyTier(t["after"], t["min"]) for t in d.get("policy") or ()),
+        target=_target(d.get("target")),
     )
 
 
@@ -287,6 +350,8 @@ def _unordered(value: Any) -> Any:
 
 
 def _plain(value: Any, keep_defaults: bool) -> Any:
+    if isinstance(value, Transition):
+        value = value.normalized()
     if isinstance(value, Notify):
         settings = {} if value.url_env is None else {"url_env": value.url_env}
         return {value.channel: settings}
@@ -299,7 +364,9 @@ def _plain(value: Any, keep_defaults: bool) -> Any:
             if keep_defaults or getattr(value, name) != _default(spec)
         }
     if isinstance(value, Mapping):
-        return {key: _plain(item, keep_defaults) for key, item in value.items()}
+        # keys are text, except in a message template that PG112 rejects: still digestible
+        return {key if isinstance(key, str) else str(key): _plain(item, keep_defaults)
+                for key, item in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(item, keep_defaults) for item in value]
     if isinstance(value, dt.date):

@@ -233,7 +233,12 @@ def _constraints_hold(data: Mapping[str, Any]) -> bool:
         if constraints.modes_when_error({n: m["when"] for n, m in modes.items()}):
             return False
         if constraints.trigger_topic_error(transition.get("action", "monitor"),
-                                           transition.get("trigger_topic")):
+                                           transition.get("trigger_topic"),
+                                           transition.get("target")):
+            return False
+        if not _policy_holds(transition.get("policy") or ()):
+            return False
+        if not _target_holds(transition.get("target")):
             return False
     canary = data.get("canary") or {}
     if constraints.cron_error(canary.get("schedule", "*/15 * * * *")):
@@ -250,6 +255,22 @@ def _constraints_hold(data: Mapping[str, Any]) -> bool:
             if "url_env" in settings and constraints.env_name_error(settings["url_env"]):
                 return False
     return True
+
+
+def _policy_holds(tiers: Any) -> bool:
+    return not any(constraints.duration_error(tier["after"]) or constraints.min_error(tier["min"])
+                   for tier in tiers)
+
+
+def _target_holds(target: Mapping[str, Any] | None) -> bool:
+    if target is None:
+        return True
+    chosen = [kind for kind in constraints.TARGET_KINDS if target.get(kind) is not None]
+    if constraints.target_error(chosen):
+        return False
+    http = target.get("http") or {}
+    return not any(constraints.env_name_error(http[key])
+                   for key in ("url_env", "audience_env") if http.get(key) is not None)
 
 
 def _ecma(pattern: str) -> re.Pattern[str]:

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from phasegate.registry import constraints
-from phasegate.registry.constraints import ENV_NAME_PATTERN, NAME_PATTERN
+from phasegate.registry.constraints import DURATION_PATTERN, ENV_NAME_PATTERN, NAME_PATTERN
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 # Bounds the canary enforces at run time too (100 years): a larger number passes nothing.
@@ -34,6 +34,11 @@ TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.~+%\
 OutputName = Annotated[str, StringConstraints(
     pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$", max_length=1024)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+# all | N | "P%" | required; phasegate.policy.min_problem says what else is wrong
+Percent = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]+)?%$")]
+TierMin = Literal["all", "required"] | Annotated[int, Field(ge=1)] | Percent
+# A message template: any mapping; PG112 reports what would not render (phasegate.policy).
+Template = dict[Any, Any]
 
 
 class _Strict(BaseModel):
@@ -81,36 +86,145 @@ class Mode(_Strict):
 
     when: ModeWhen
     expects: ExpectsField = "all"
-    required: list[Name] | None = None
+    required: list[Name] | None = Field(
+        None, description="never fire without these; default: the mode's expected set, or "
+                          "nothing when the transition has a policy")
+
+
+class PolicyTier(_Strict):
+    """A relaxation over the time since the first expected completion (a quorum)."""
+
+    # the pattern as JSON Schema only: the validator's message names the form
+    after: str = Field(
+        description="time since the first expected completion: 0m, 30m, 2h, 1h30m; strictly "
+                    "increasing from tier to tier and before deadline_minutes",
+        json_schema_extra={"pattern": DURATION_PATTERN})
+    min: TierMin = Field(
+        description="the least that must be complete, required ones always included: all, "
+                    "a count N (above the expected count means all), a percentage \"60%\" of "
+                    "the expected (rounded up) or required; never increasing from tier to tier")
+
+    @field_validator("after")
+    @classmethod
+    def _a_duration(cls, value: str) -> str:
+        _raise_if(constraints.duration_error(value))
+        return value
+
+    @field_validator("min", mode="before")
+    @classmethod
+    def _a_min(cls, value: Any) -> Any:
+        _raise_if(constraints.min_error(value))  # before the union: one clear message
+        return value
+
+
+Each = Literal["completed"] | None
+_MESSAGE = ("a template (any mapping) of the message body; strings may hold {run_key} "
+            "{transition} {mode} {reason} {trigger_id} {completed} {missing} {processor}; "
+            "default: {run_key, transition, completed, trigger_id, reason}")
+_EACH = "completed: one message per completed processor ({processor}); default: one message"
+
+
+class PubsubTarget(_Strict):
+    """Firing publishes to a Pub/Sub topic."""
+
+    topic: TopicName
+    message: Template | None = Field(None, description=_MESSAGE)
+    each: Each = Field(None, description=_EACH)
+
+
+class HttpTarget(_Strict):
+    """Firing POSTs JSON to a URL, with an OIDC ID token when an audience is named."""
+
+    # patterns as JSON Schema only: the validator says why (a URL where a name belongs)
+    url_env: str = Field(
+        description="name of the environment variable holding the URL (the deploy plan "
+                    "passes it from the deployer's shell to the orchestrator)",
+        json_schema_extra={"pattern": ENV_NAME_PATTERN})
+    audience_env: str | None = Field(
+        None, description="name of the environment variable holding the audience of the "
+                          "OIDC ID token sent with each request",
+        json_schema_extra={"pattern": ENV_NAME_PATTERN})
+    message: Template | None = Field(None, description=_MESSAGE)
+    each: Each = Field(None, description=_EACH)
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        10, description="seconds to wait for a response; a timeout or 5xx is retried with the "
+                        "same trigger id")
+
+    @field_validator("url_env", "audience_env")
+    @classmethod
+    def _is_env_name(cls, value: str | None) -> str | None:
+        if value is not None:
+            _raise_if(constraints.env_name_error(value))
+        return value
+
+
+class Target(_Strict):
+    """What firing does: exactly one of pubsub or http."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": [kind], "properties": {kind: {"type": "object"}}}
+        for kind in constraints.TARGET_KINDS
+    ]})
+
+    pubsub: PubsubTarget | None = None
+    http: HttpTarget | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        chosen = [kind for kind in constraints.TARGET_KINDS if getattr(self, kind) is not None]
+        _raise_if(constraints.target_error(chosen))
+        return self
+
+
+_REQUIRED = ("never fire without these; default: everything expected, or nothing beyond the "
+             "policy's counts when the transition has a policy")
 
 
 class Transition(_Strict):
     """A gate between two phases: which processors must finish first."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "if": {"properties": {"action": {"const": "trigger"}}, "required": ["action"]},
-            "then": {"required": ["trigger_topic"]},
-        }
+        json_schema_extra={"allOf": [
+            {  # firing needs somewhere to go
+                "if": {"properties": {"action": {"const": "trigger"}}, "required": ["action"]},
+                "then": {"anyOf": [
+                    {"required": ["trigger_topic"],
+                     "properties": {"trigger_topic": {"type": "string"}}},
+                    {"required": ["target"], "properties": {"target": {"type": "object"}}},
+                ]},
+            },
+            {  # trigger_topic is the short form of a target: never both
+                "if": {"required": ["trigger_topic"],
+                       "properties": {"trigger_topic": {"type": "string"}}},
+                "then": {"properties": {"target": {"type": "null"}}},
+            },
+        ]}
     )
 
     from_phase: Annotated[int, Field(ge=1)]
     to_phase: Annotated[int, Field(ge=1)]
     collection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]+$")]
     action: Literal["monitor", "trigger"] = "monitor"
-    trigger_topic: TopicName | None = None
+    trigger_topic: TopicName | None = Field(
+        None, description="short for target: {pubsub: {topic: NAME}}")
     expects: ExpectsField = "all"
-    required: list[Name] | None = None
+    required: list[Name] | None = Field(None, description=_REQUIRED)
     deadline_minutes: PositiveMinutes = 240
     grace_minutes: PositiveMinutes = 30
     modes: dict[Name, Mode] = Field(default_factory=dict)
     auto_heal: bool = Field(
         False, description="let the canary fire a LATE transition whose required processors "
                            "are all complete (reason deadline_partial)")
+    policy: list[PolicyTier] = Field(
+        default_factory=list,
+        description="when to fire before all expected are complete: tiers {after, min}; "
+                    "default: only when every expected one is complete")
+    target: Target | None = Field(
+        None, description="what firing does (action: trigger): pubsub or http")
 
     @model_validator(mode="after")
     def _trigger_needs_topic(self) -> Transition:
-        _raise_if(constraints.trigger_topic_error(self.action, self.trigger_topic))
+        _raise_if(constraints.trigger_topic_error(self.action, self.trigger_topic, self.target))
         return self
 
     @field_validator("modes")

@@ -123,11 +123,19 @@ def required_set(
     mode: Mode | None = None,
     enabled: Mapping[str, bool] | None = None,
 ) -> frozenset[str]:
-    """The processors without which a deadline-partial trigger must not happen."""
+    """The processors without which the transition never fires (but for all_complete).
+
+    Explicit ``required`` if given; when absent, everything expected, unless
+    the transition has a policy: then nothing (a tier's ``min`` says how many),
+    since "all required" would turn every tier into "all". A mode without
+    ``required`` follows the same rule with its own expected set.
+    """
     required = mode.required if mode is not None else transition.required
-    if required is None:
-        return expected_set(registry, transition, mode, enabled)
-    return frozenset(required)
+    if required is not None:
+        return frozenset(required)
+    if transition.policy:
+        return frozenset()
+    return expected_set(registry, transition, mode, enabled)
 
 
 def alias_map(registry: Registry) -> dict[str, str]:
@@ -170,7 +178,7 @@ def transition_behaviour(registry: Registry, name: str,
     """What one transition's runtime behaviour depends on, and nothing else.
 
     Its expected, required and mode sets (as resolved, so disabling an
-    upstream scraper changes them), its action and target, its scope (phase,
+    upstream scraper changes them), its action, policy and target, its scope (phase,
     collection) and the aliases of the processors in that scope, and the
     timezone that decides a run key's mode. Deadlines, grace and canary
     settings are the canary's business: editing them never makes an
@@ -197,7 +205,11 @@ def transition_behaviour(registry: Registry, name: str,
         "aliases": {alias: canonical for alias, canonical in sorted(alias_map(registry).items())
                     if canonical in in_scope},
     }
-    optional = {"trigger_topic": transition.trigger_topic, "auto_heal": transition.auto_heal}
+    # only what is present, normalized (a bare Pub/Sub target is trigger_topic): a registry
+    # that uses none of these keeps the digest it had before they existed
+    shape = transition.normalized()
+    optional = {"trigger_topic": shape.trigger_topic, "auto_heal": shape.auto_heal,
+                "policy": digest_data(shape.policy), "target": digest_data(shape.target)}
     behaviour.update({key: value for key, value in optional.items() if value})
     return behaviour
 

@@ -14,6 +14,8 @@ import datetime as dt
 import io
 import json
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +27,7 @@ from phasegate.scenario.spec import Scenario, ScenarioError, ScenarioExpectation
 @dataclass
 class Happening:
     at: dt.timedelta
-    kind: Literal["open", "renotify", "resolve", "triggered", "publish_failed"]
+    kind: Literal["open", "renotify", "resolve", "triggered", "publish_failed", "sent"]
     key: str  # dedup key, or transition/run_key for triggers
     detail: str = ""
 
@@ -95,10 +97,8 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
     from phasegate.canary.evaluate import Settings
-    from phasegate.canary.run import run_once
-    from phasegate.canary.store import CanaryStore
     from phasegate.generation import read_inputs
-    from phasegate.orchestrator.core import Orchestrator, TriggerPublishFailed
+    from phasegate.orchestrator.core import Orchestrator
     from phasegate.orchestrator.logs import CheckpointLog
     from phasegate.registry.generate import render_json
 
@@ -113,28 +113,56 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     client = firestore.Client(project=project)
     publisher = pubsub_v1.PublisherClient()
     for spec in module.transitions.values():
-        if spec["action"] == "trigger":
+        if spec["action"] == "trigger" and spec.get("trigger_topic"):
             publisher.create_topic(name=publisher.topic_path(project, spec["trigger_topic"]))
-    now = scenario.start
-
-    def clock() -> dt.datetime:
-        return now
-
-    def failing_publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
-        raise ConnectionError(f"publishing to {topic} fails in this scenario")
-
-    publish = failing_publish if scenario.trigger_publish == "failing" else None
-    orchestrators = {name: Orchestrator(name, client, clock=clock, project=project,
-                                        log=CheckpointLog(io.StringIO()), expectations=module,
-                                        publish=publish)
-                     for name in module.transitions}
+    moment = [scenario.start]  # the simulated time, set by the replay, read by every clock
     result = ScenarioResult(scenario)
 
+    def clock() -> dt.datetime:
+        return moment[0]
+
+    def set_now(at: dt.datetime) -> None:
+        moment[0] = at
+
+    def sent(attributes: dict[str, str]) -> None:
+        identity = attributes.get("trigger_id", "")
+        key = "/".join(identity.split("/")[:2])
+        result.happenings.append(Happening(moment[0] - scenario.start, "sent", key, identity))
+
+    def publish(topic: str, data: bytes, attributes: dict[str, str]) -> str:
+        if scenario.trigger_publish == "failing":
+            raise ConnectionError(f"publishing to {topic} fails in this scenario")
+        future = publisher.publish(publisher.topic_path(project, topic), data, **attributes)
+        message_id = str(future.result(timeout=20))
+        sent(attributes)
+        return message_id
+
+    with _http_targets(module, sent) as environ:
+        orchestrators = {name: Orchestrator(name, client, clock=clock, project=project,
+                                            log=CheckpointLog(io.StringIO()),
+                                            expectations=module, publish=publish,
+                                            environ=environ,
+                                            token_provider=lambda audience: "scenario-token")
+                         for name in module.transitions}
+        _replay(scenario, module, registry, settings, client, orchestrators, result, set_now)
+
+    _judge(result)
+    return result
+
+
+def _replay(scenario: Scenario, module: Expectations, registry: Any, settings: Any, client: Any,
+            orchestrators: dict[str, Any], result: ScenarioResult,
+            set_now: Callable[[dt.datetime], None]) -> None:
+    """The timeline: events and canary runs in order, each at its simulated moment."""
+    from phasegate.canary.run import run_once
+    from phasegate.canary.store import CanaryStore
+    from phasegate.orchestrator.core import TriggerPublishFailed
+
     def heal(transition: str, run_key: str, at: dt.datetime) -> Any:
-        outcome = orchestrators[transition].trigger_partial(dt.date.fromisoformat(run_key), at)
+        outcome = orchestrators[transition].fire_due(dt.date.fromisoformat(run_key), at)
         if outcome.triggered_now:
             result.happenings.append(Happening(at - scenario.start, "triggered",
-                                               f"{transition}/{run_key}", "deadline_partial"))
+                                               f"{transition}/{run_key}", outcome.reason or ""))
         return outcome
 
     ticks: list[tuple[dt.timedelta, int, Any]] = []
@@ -147,6 +175,7 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     timeline = sorted(events + ticks, key=lambda item: (item[0], item[1]))
     for index, (offset, _order, event) in enumerate(timeline):
         now = scenario.start + offset
+        set_now(now)
         if event is None:
             run = run_once(CanaryStore(client, pipeline=registry.pipeline), settings, now,
                            stream=io.StringIO(), sleep=lambda seconds: None, heal=heal)
@@ -176,9 +205,50 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
             result.deliveries += 1
             if outcome.triggered_now:
                 result.happenings.append(Happening(offset, "triggered",
-                                                   f"{transition}/{outcome.run_key}"))
-    _judge(result)
-    return result
+                                                   f"{transition}/{outcome.run_key}",
+                                                   outcome.reason or ""))
+
+
+@contextmanager
+def _http_targets(module: Expectations, sent: Callable[[dict[str, str]], None],
+                  ) -> Iterator[dict[str, str]]:
+    """A local HTTP server for every HTTP target: the environment that points them at it.
+
+    Each POST it receives is a ``sent`` happening, so a scenario can say that
+    a firing reached its HTTP target exactly once.
+    """
+    targets = [spec["target"] for spec in module.transitions.values()
+               if (spec.get("target") or {}).get("kind") == "http"]
+    if not targets:
+        yield {}
+        return
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            sent({"trigger_id": self.headers.get("Phasegate-Trigger-Id") or ""})
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/fire"
+    environ: dict[str, str] = {}
+    for target in targets:
+        environ[str(target["url_env"])] = url
+        if target.get("audience_env"):
+            environ[str(target["audience_env"])] = "https://scenario.invalid"
+    try:
+        yield environ
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _prewrite(client: Any, module: Expectations, event: Any, now: dt.datetime) -> None:
@@ -216,7 +286,15 @@ def _judge(result: ScenarioResult) -> None:
             continue
         if expectation.kind == "triggered":
             key = f"{expectation.transition}/{expectation.run_key}"
-            found = [h for h in result.happenings if h.kind == "triggered" and h.key == key]
+            found = [h for h in result.happenings if h.kind == "triggered" and h.key == key
+                     and (expectation.reason is None or h.detail == expectation.reason)]
+            if expectation.messages is not None:
+                count = len([h for h in result.happenings if h.kind == "sent" and h.key == key])
+                if count != expectation.messages:
+                    result.results.append(ExpectationResult(
+                        expectation, False, None,
+                        f"sent {count} message(s), not {expectation.messages}"))
+                    continue
         else:
             key = f"{expectation.transition}/{expectation.run_key}/{expectation.state}"
             kind = "open" if expectation.kind == "opens" else "resolve"

@@ -40,6 +40,8 @@ class ScenarioExpectation:
     between: tuple[dt.timedelta, dt.timedelta] | None = None
     detectable_at: dt.timedelta | None = None
     line: int = 0
+    reason: str | None = None  # triggered: the firing's reason (all_complete, tier:2h, ...)
+    messages: int | None = None  # triggered: how many messages it sent in all (POSTs too)
 
     def describe(self) -> str:
         if self.kind == "no_other_alerts":
@@ -47,7 +49,9 @@ class ScenarioExpectation:
         what = f"{self.kind} {self.state}" if self.kind != "triggered" else "triggered"
         window = (f" between {format_duration(self.between[0])} and "
                   f"{format_duration(self.between[1])}" if self.between else "")
-        return f"{what} {self.transition} {self.run_key}{window}"
+        extra = (f" ({self.reason})" if self.reason else "") + (
+            f", {self.messages} message(s)" if self.messages is not None else "")
+        return f"{what} {self.transition} {self.run_key}{extra}{window}"
 
 
 @dataclass
@@ -197,7 +201,7 @@ def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> ScenarioExp
     if raw == "no_other_alerts":
         return ScenarioExpectation("no_other_alerts", line=line)
     item = read.mapping(raw, where, {"opens", "resolves", "triggered", "transition", "run_key",
-                                     "between", "detectable_at"})
+                                     "between", "detectable_at", "reason", "messages"})
     kinds = [k for k in ("opens", "resolves", "triggered") if k in item]
     if len(kinds) != 1:
         raise read.fail(where, "an expectation names one of opens, resolves, triggered (or is "
@@ -210,10 +214,20 @@ def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> ScenarioExp
             raise read.fail((*where, "between"), "between is [earliest, latest]")
         window = (read.duration(between[0], (*where, "between", 0)),
                   read.duration(between[1], (*where, "between", 1)))
+    reason = messages = None
     if kind == "triggered":
         transition = read.text(item["triggered"], (*where, "triggered"), "triggered")
         state = ""
+        if item.get("reason") is not None:
+            reason = read.text(item["reason"], (*where, "reason"), "reason")
+        if item.get("messages") is not None:
+            messages = item["messages"]
+            if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
+                raise read.fail((*where, "messages"), "messages is a count (0 or more)")
     else:
+        for only in ("reason", "messages"):
+            if only in item:
+                raise read.fail((*where, only), f"{only} belongs to a triggered expectation")
         state = read.text(item[kind], (*where, kind), kind)
         if state not in STATES:
             raise read.fail((*where, kind), f"{state!r} is not an alerting state "
@@ -222,5 +236,5 @@ def _expectation(read: _Reader, raw: Any, where: tuple[Any, ...]) -> ScenarioExp
     run_key = read.text(item.get("run_key"), (*where, "run_key"), "run_key")
     detectable = item.get("detectable_at")
     return ScenarioExpectation(kind, state, transition, run_key, window,
-                       read.duration(detectable, (*where, "detectable_at"))
-                       if detectable is not None else None, line)
+                               read.duration(detectable, (*where, "detectable_at"))
+                               if detectable is not None else None, line, reason, messages)

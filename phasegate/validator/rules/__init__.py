@@ -26,6 +26,7 @@ from phasegate.validator.rules import (
     pg109_disabled_without_reason,
     pg110_timing,
     pg111_input_cycle,
+    pg112_policy,
     pg113_unsafe_path,
     pg201_stale_generated,
     pg202_copied_expectation,
@@ -51,6 +52,7 @@ REGISTRY_RULES: tuple[ModuleType, ...] = (
     pg109_disabled_without_reason,
     pg110_timing,
     pg111_input_cycle,
+    pg112_policy,
     pg113_unsafe_path,
 )
 SOURCE_RULES: tuple[ModuleType, ...] = (
