@@ -940,6 +940,15 @@ def test_http_target_variables_reach_only_their_orchestrator() -> None:
         assert "_URL" not in _flag(_orchestrator_deploy(steps, transition), "--set-env-vars")
 
 
+def test_the_canary_gets_every_http_target_variable() -> None:
+    """The canary fires a tier that comes due with no new message, so it POSTs too."""
+    steps = plan_commands(_targets_registry(), "targets.yaml")
+    [canary] = [s for s in steps if s.description.startswith("The canary: private")]
+    env = _flag(canary.argv, "--set-env-vars")
+    for name in ("PREDICTION_COORDINATOR_URL", "PREDICTION_COORDINATOR_AUDIENCE", "SCORING_URL"):
+        assert f"{name}=${{{name}}}" in env
+
+
 def test_http_target_variables_are_guarded_and_expanded_by_the_script(tmp_path: Path) -> None:
     text = render_plan(_targets_registry(), "targets.yaml")
     lines = text.splitlines()

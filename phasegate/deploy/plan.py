@@ -469,6 +469,10 @@ def _canary_steps(registry: Registry, names: Names, job: dict[str, Any]) -> list
     secret_flag = (f"--set-secrets={','.join(f'{s}={s}:latest' for s in secrets)}"
                    if secrets else "--clear-secrets")
     env = {"PHASEGATE_REGISTRY_DIGEST": digest(registry), "GOOGLE_CLOUD_PROJECT": names.project}
+    # the canary fires a tier that comes due with no new message: it reaches HTTP targets too
+    for http in _http_targets(registry).values():
+        env.update({name: f"${{{name}}}" for name in (http.url_env, http.audience_env)
+                    if name is not None})
     target = job["httpTarget"]
     schedule = (f"--location={names.region}", f"--schedule={job['schedule']}",
                 f"--time-zone={job['timeZone']}", f"--uri=${{{canary.url_variable}}}",
