@@ -313,3 +313,33 @@ def test_the_digest_ignores_unused_fields_and_sees_used_ones():
     assert digest(with_exclude) == digest(
         _registry("references:\n  code: [{path: bin, exclude: [a, b]}, lib]\n"))
     assert digest(_registry("references:\n  code: [bin, lib]\n  exclude: ['**/x/**']\n")) != plain
+
+
+def test_directory_symlinks_are_walked_once_and_never_out_of_the_root(tmp_path):
+    """A glob through a function's shared/ link matches; loops, fan-outs and escapes end."""
+    import os
+
+    from phasegate.validator.workspace import _walk
+
+    root = tmp_path / "repo"
+    (root / "shared").mkdir(parents=True)
+    (root / "shared" / "config.py").write_text("X = 1\n")
+    (root / "fn").mkdir()
+    os.symlink("../shared", root / "fn" / "shared")
+    os.symlink("..", root / "fn" / "up")  # a loop back to an ancestor
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("S = 1\n")
+    os.symlink(str(outside), root / "fn" / "out")
+    for level in range(1, 11):  # 6 links to the level below, 10 levels: 6**10 paths unguarded
+        (root / f"d{level}").mkdir()
+        for link in range(6):
+            os.symlink(f"../d{level - 1}" if level > 1 else "../shared",
+                       root / f"d{level}" / f"l{link}")
+    through = [p.relative_to(root).as_posix() for p in _walk(root / "fn", root)]
+    assert "fn/shared/config.py" in through and len(through) < 50  # up/ ends, out/ is not followed
+    assert not any("secret" in p for p in through)
+    walked = [p.relative_to(root).as_posix() for p in _walk(root, root)]
+    assert "shared/config.py" in walked
+    assert not any("secret" in p for p in walked)
+    assert len(walked) < 50

@@ -108,10 +108,27 @@ def test_pg208_picks_the_closest_set(tmp_path):
 
 
 def test_pg208_missing_only_and_flag_map(tmp_path):
-    code = "FLAGS = {'p2_gamebook': True, 'p2_boxscores': 1, 'p2_odds_game_lines': None}\n"
+    code = "FLAGS = {'p2_gamebook': True, 'p2_boxscores': 1, 'p2_odds_game_lines': 0}\n"
     [finding] = run(tmp_path, code)
     assert finding.rule == "PG208"
     assert "lacks p2_injuries (enabled)" in finding.message and "holds" not in finding.message
+
+
+def test_entries_a_flag_map_switches_off_are_not_names_it_holds(tmp_path):
+    """{'x': None} says x is off: a copy of the expected set with x switched off is exact."""
+    off = "FLAGS = {" + ", ".join(f"{n!r}: True" for n in EXPECTED) + ", 'p2_extra': False}\n"
+    registry = REGISTRY.replace("  p2_gamebook: {phase: 2}\n",
+                                "  p2_gamebook: {phase: 2}\n  p2_extra: {phase: 3}\n")
+    assert [f.rule for f in run(tmp_path, off, registry)] == ["PG202"]
+    three_off = "FLAGS = {'p2_gamebook': True, 'p2_boxscores': None, 'p2_odds_game_lines': " \
+                "'disabled', 'p2_injuries': False}\n"
+    assert run(tmp_path, three_off) == []
+
+
+def test_lists_inside_a_name_keyed_table_are_dependencies_not_copies(tmp_path):
+    code = ("DEPENDS = {'p2_gamebook': [" + quoted(EXPECTED[1:]) + "]}\n"
+            "BY_PHASE = {'phase2': [" + quoted(EXPECTED[1:]) + "]}\n")
+    assert [(f.rule, f.line) for f in run(tmp_path, code)] == [("PG208", 2)]
 
 
 def test_pg208_needs_half_of_the_literals_names_in_the_set(tmp_path):

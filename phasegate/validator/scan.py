@@ -80,6 +80,7 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
     off: set[int] = set()  # id(key) of dict keys mapped to False, None or "disabled"
     passed: dict[int, str] = {}  # id(argument) of a configured call -> the kind it names
     prose: set[int] = set()  # id() of bare string statements: docstrings say, they do not use
+    routed: set[int] = set()  # id() of collections that are values of a name-keyed dict
     for node in ast.walk(tree):  # breadth first: a parent is seen before its children
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             prose.add(id(node.value))
@@ -108,7 +109,14 @@ def scan_python(path: str, text: str, vocabulary: Vocabulary) -> FileScan:
             if isinstance(node, ast.Dict):
                 off.update(id(k) for k, v in zip(node.keys, node.values, strict=True)
                            if k is not None and _switched_off(v))
-            container = _container(node, vocabulary, lines, targets.get(id(node)))
+                if any(isinstance(k, ast.Constant) and k.value in vocabulary.aliases
+                       for k in node.keys):
+                    # a routing or dependency table: what each name needs, not a copy of a set
+                    routed.update(id(v) for v in node.values
+                                  if isinstance(v, ast.List | ast.Set | ast.Tuple))
+            if id(node) in routed:
+                continue
+            container = _container(node, vocabulary, lines, targets.get(id(node)), off)
             if container is not None:
                 scan.containers.append(container)
     scan.owners = frozenset(
@@ -152,11 +160,13 @@ def _passed_names(
 
 def _container(
     node: ast.List | ast.Set | ast.Tuple | ast.Dict, vocabulary: Vocabulary, lines: list[str],
-    target: str | None,
+    target: str | None, off: set[int],
 ) -> NameContainer | None:
     elements = node.keys if isinstance(node, ast.Dict) else node.elts
     names: list[str] = []
     for element in elements:
+        if id(element) in off:
+            continue  # a flag map's entry the code switches off: not a name the copy holds
         if isinstance(element, ast.Constant) and isinstance(element.value, str):
             canonical = vocabulary.aliases.get(element.value)
             if canonical is not None and canonical not in names:

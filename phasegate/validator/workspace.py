@@ -205,7 +205,7 @@ def _declared_files(declared: str, root: Path) -> list[tuple[str, Path]] | None:
         if not base.is_dir():
             return []
         found = [(_joined(prefix, path.relative_to(base).as_posix()), path)
-                 for path in _walk(base)]
+                 for path in _walk(base, root)]
         return [(shown, path) for shown, path in found if matches(declared, shown)]
     base = inside(root, declared)
     if base.is_file():
@@ -213,7 +213,7 @@ def _declared_files(declared: str, root: Path) -> list[tuple[str, Path]] | None:
     if base.is_dir():
         prefix = normalized(declared)
         return [(_joined(prefix, path.relative_to(base).as_posix()), path)
-                for path in _walk(base)]
+                for path in _walk(base, root)]
     return None
 
 
@@ -221,13 +221,45 @@ def _joined(prefix: str, relative: str) -> str:
     return f"{prefix}/{relative}" if prefix else relative
 
 
-def _walk(base: Path) -> Iterator[Path]:
-    for directory, subdirs, names in os.walk(base):
-        subdirs[:] = sorted(d for d in subdirs
-                            if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+def _walk(base: Path, root: Path) -> Iterator[Path]:
+    """Python files under ``base``, through directory symlinks that stay inside the root.
+
+    A function folder's ``shared/`` is often a symlink to one shared folder: a
+    glob through it must match, and the caller scans each file once, under its
+    real path. A link back to a directory the walk is inside (a loop), a link
+    that leaves the root, and a second link to a directory already walked
+    through a link are not followed, so no tree of links multiplies the walk.
+    """
+    root = root.resolve()
+    linked: set[Path] = set()
+    for directory, subdirs, names in os.walk(base, followlinks=True):
+        kept = []
+        for name in sorted(subdirs):
+            if name in SKIP_DIRS or name.endswith(".egg-info"):
+                continue
+            path = Path(directory) / name
+            if path.is_symlink():
+                target = Path(os.path.realpath(path))
+                if (not is_within(target, root) or target in linked
+                        or target in _real_ancestors(path, base)):
+                    continue
+                linked.add(target)
+            kept.append(name)
+        subdirs[:] = kept
         for name in sorted(names):
             if name.endswith(".py"):
                 yield Path(directory) / name
+
+
+def _real_ancestors(path: Path, base: Path) -> set[Path]:
+    """The real directories ``path`` is inside, up to ``base``: a link to one is a loop."""
+    found = set()
+    current = path.parent
+    while True:
+        found.add(Path(os.path.realpath(current)))
+        if current == base or current == current.parent:
+            return found
+        current = current.parent
 
 
 def _scan_chunk(args: tuple[str, list[str], Vocabulary]) -> tuple[list[FileScan], set[str]]:
