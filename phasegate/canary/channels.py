@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from phasegate.canary.incidents import Notification
+from phasegate.urls import SecretUrl, UrlRefused, parse_secret_url
 
 SLACK_MAX_BLOCKS = 50
 SLACK_MAX_SECTION = 3000
@@ -47,8 +47,6 @@ READ_TIMEOUT = 10.0  # seconds any single read may wait
 ATTEMPT_TIMEOUT = 15.0  # one attempt as a whole: connect, send, the whole answer
 RUN_DEADLINE = 60.0  # every delivery of one canary run together
 
-SCHEMES_SHOWN = frozenset({"http", "https", "file", "data", "ftp", "ftps", "ws", "wss",
-                           "gopher", "javascript", "mailto"})
 
 
 class DeliveryFailed(Exception):
@@ -75,47 +73,7 @@ class Budget:
 
 # -- URLs ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Target:
-    """A notification URL that passed the rules, split for :mod:`http.client`."""
-
-    scheme: str
-    host: str
-    port: int
-    request_path: str  # path and query: the secret part, never shown
-
-    @property
-    def shown(self) -> str:
-        return shown_origin(self.scheme, self.host)
-
-
-def shown_origin(scheme: str, host: str) -> str:
-    return f"{scheme}://[{host}]" if ":" in host else f"{scheme}://{host}"
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or the name localhost: the only hosts plain http may reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv4Address):
-        return address in ipaddress.IPv4Network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
-
-
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+Target = SecretUrl  # a notification URL that passed the rules (phasegate.urls)
 
 
 def parse_url(raw: str, where: str = "the URL") -> Target:
@@ -123,39 +81,10 @@ def parse_url(raw: str, where: str = "the URL") -> Target:
 
     Messages never hold more of the URL than its scheme and host.
     """
-    text = raw.strip()
-    if not text:
-        raise DeliveryFailed(f"{where} is empty")
-    if any(not ch.isascii() or ch.isspace() or not ch.isprintable() for ch in text):
-        raise DeliveryFailed(f"{where} holds spaces, control or non-ASCII characters")
     try:
-        split = urllib.parse.urlsplit(text)
-        host = split.hostname or ""
-        port = split.port
-    except ValueError:
-        raise DeliveryFailed(f"{where} is not a valid URL") from None
-    scheme = split.scheme.lower()
-    if scheme not in ("http", "https"):
-        if "://" not in text:
-            raise DeliveryFailed(f"{where} is not an absolute https:// URL (no scheme)")
-        named = f" ({scheme}:)" if scheme in SCHEMES_SHOWN else ""
-        raise DeliveryFailed(f"{where} has a scheme other than https{named}: only https is "
-                             "allowed")
-    if not host:
-        raise DeliveryFailed(f"{where} ({scheme}://) has no host")
-    if not _HOSTNAME.fullmatch(host) and not _is_ip(host):
-        # an escaped "/" (%2F), a backslash or a ";" makes the whole secret the "host"
-        raise DeliveryFailed(f"{where} ({scheme}://) has a host that is not a host name")
-    if split.username is not None or split.password is not None:
-        raise DeliveryFailed(f"{where} ({shown_origin(scheme, host)}) holds user:password@ "
-                             "credentials, which are not supported")
-    if scheme == "http" and not is_loopback(host):
-        raise DeliveryFailed(f"{where} ({shown_origin(scheme, host)}) is plain http: only "
-                             "https is allowed (http only to loopback)")
-    path = split.path or "/"
-    if split.query:
-        path += "?" + split.query
-    return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
+        return parse_secret_url(raw, where)
+    except UrlRefused as error:
+        raise DeliveryFailed(str(error)) from None
 
 
 def redact(raw: str) -> str:

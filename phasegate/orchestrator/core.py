@@ -321,15 +321,8 @@ class Orchestrator:
         min: 3}`` starts to hold when the time passes, not when a message
         arrives. Through the same marker as every firing, so exactly once.
         """
-        self.store.begin()
         now = now or self.clock()
-        key = run_key.isoformat()
-        outcome = Outcome("RECEIVED", key)
-        expectation = self.expectations.expectation(self.transition, run_key, now)
-        state = self.store.read(key)
-        result = completion_state(state.data, expectation.expected, self.expectations.processors)
-        outcome.completed = tuple(sorted(result.completed & expectation.expected))
-        outcome.missing = result.missing
+        outcome, expectation, state, result = self._read_run_key(run_key, now)
         decision = self._decide(state.data, expectation, result, now)
         if result.triggered:
             self._log(outcome, "ALREADY_TRIGGERED", "the transition has already fired", None)
@@ -343,8 +336,6 @@ class Orchestrator:
                               reason=decision.reason or "all_complete")
         return outcome
 
-    trigger_partial = fire_due  # the name the auto-heal path had
-
     def fire_manual(self, run_key: dt.date, note: str, now: dt.datetime | None = None,
                     ) -> Outcome:
         """``phasegate fire``: fire now, whatever is complete, unless the run key already fired.
@@ -352,15 +343,8 @@ class Orchestrator:
         Reason ``manual``, with the operator's note; the same marker makes it
         exactly once against a delivery or a canary firing at the same moment.
         """
-        self.store.begin()
         now = now or self.clock()
-        key = run_key.isoformat()
-        outcome = Outcome("RECEIVED", key)
-        expectation = self.expectations.expectation(self.transition, run_key, now)
-        state = self.store.read(key)
-        result = completion_state(state.data, expectation.expected, self.expectations.processors)
-        outcome.completed = tuple(sorted(result.completed & expectation.expected))
-        outcome.missing = result.missing
+        outcome, _, state, result = self._read_run_key(run_key, now)
         if result.triggered:
             self._log(outcome, "ALREADY_TRIGGERED",
                       f"already fired ({(state.data or {}).get('_trigger_reason')}); a manual "
@@ -369,6 +353,19 @@ class Orchestrator:
         self._trigger(outcome, None, result, now, uuid.uuid4().hex, reason="manual",
                       note=note)
         return outcome
+
+    def _read_run_key(self, run_key: dt.date, now: dt.datetime,
+                      ) -> tuple[Outcome, Expectation, Snapshot, Evaluation]:
+        """A run key's document as it is now, for a firing that no message started."""
+        self.store.begin()
+        key = run_key.isoformat()
+        outcome = Outcome("RECEIVED", key)
+        expectation = self.expectations.expectation(self.transition, run_key, now)
+        state = self.store.read(key)
+        result = completion_state(state.data, expectation.expected, self.expectations.processors)
+        outcome.completed = tuple(sorted(result.completed & expectation.expected))
+        outcome.missing = result.missing
+        return outcome, expectation, state, result
 
     def _trigger(self, outcome: Outcome, completion: Completion | None, result: Evaluation,
                  now: dt.datetime, token: str, reason: str = "all_complete",

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import ipaddress
 import json
 import math
 import re
@@ -41,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.runtime import printable
+from phasegate.urls import SecretUrl, UrlRefused, parse_secret_url
 
 DEFAULT_TIMEOUT_S = 10.0  # when the spec names no timeout_seconds
 MAX_REASON = 200  # characters of a failed answer's body shown in the failure
@@ -130,83 +130,19 @@ def pubsub_sender(topic: str, publish: Publish) -> Send:
 
 # -- URLs ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Endpoint:
-    """An HTTP target's URL that passed the rules, split for :mod:`http.client`."""
-
-    scheme: str
-    host: str
-    port: int
-    request_path: str  # path and query: the secret part, never shown
-
-    @property
-    def shown(self) -> str:
-        """The URL as it may be shown: scheme and host only."""
-        return f"{self.scheme}://[{self.host}]" if ":" in self.host else \
-            f"{self.scheme}://{self.host}"
-
-
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or the name localhost: the only hosts plain http may reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv4Address):
-        return address in ipaddress.IPv4Network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+Endpoint = SecretUrl  # an HTTP target's URL that passed the rules (phasegate.urls)
 
 
 def parse_endpoint(raw: str, where: str) -> Endpoint:
     """The endpoint of a target URL, or :class:`TargetFailed` saying why not.
 
     ``where`` names the URL's origin (the environment variable); messages hold
-    no more of the URL than its scheme and host. Surrounding whitespace (a
-    secret stored with its newline) is dropped, as the notification channels do.
+    no more of the URL than its scheme and host.
     """
-    text = raw.strip()
-    if not text:
-        raise TargetFailed(f"{where} is empty")
-    if any(not ch.isascii() or ch.isspace() or not ch.isprintable() for ch in text):
-        raise TargetFailed(f"{where} holds spaces, control or non-ASCII characters")
     try:
-        split = urllib.parse.urlsplit(text)
-        host = split.hostname or ""
-        port = split.port
-    except ValueError:
-        raise TargetFailed(f"{where} is not a valid URL") from None
-    scheme = split.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise TargetFailed(f"{where} is not an https:// URL: only https is allowed (http only "
-                           "to loopback)")
-    if not host:
-        raise TargetFailed(f"{where} ({scheme}://) has no host")
-    if not _HOSTNAME.fullmatch(host) and not _is_ip(host):
-        # an escaped "/" (%2F), a backslash or a ";" would make the whole secret the "host"
-        raise TargetFailed(f"{where} ({scheme}://) has a host that is not a host name")
-    endpoint = Endpoint(scheme, host, port or (443 if scheme == "https" else 80),
-                        (split.path or "/") + (f"?{split.query}" if split.query else ""))
-    if split.username is not None or split.password is not None:
-        raise TargetFailed(f"{where} ({endpoint.shown}) holds user:password@ credentials, "
-                           "which are not supported")
-    if scheme == "http" and not is_loopback(host):
-        raise TargetFailed(f"{where} ({endpoint.shown}) is plain http: only https is allowed "
-                           "(http only to loopback)")
-    return endpoint
+        return parse_secret_url(raw, where)
+    except UrlRefused as error:
+        raise TargetFailed(str(error)) from None
 
 
 # -- HTTP ----------------------------------------------------------------------------
