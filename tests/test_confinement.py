@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -18,21 +17,10 @@ import pytest
 
 from phasegate.registry.loading import load_registry
 from phasegate.validator.check import check_loaded
+from tests.audit import OPENED, watching
 from tests.conftest import run_phasegate
 
 SECRET = "TOKEN=ghp_s3cr3t-never-printed"
-OPENED: list[str] = []
-_WATCH: list[str] = []
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event == "open" and _WATCH and isinstance(args[0], str | bytes | os.PathLike):
-        path = os.fsdecode(args[0])
-        if any(path.startswith(prefix) for prefix in _WATCH):
-            OPENED.append(path)
-
-
-sys.addaudithook(_audit)  # cannot be removed; it records only while _WATCH is set
 
 HEAD = """\
 version: 1
@@ -67,10 +55,8 @@ def world(tmp_path: Path):
         return registry
 
     write.root, write.outside, write.sentinel = root, outside, sentinel  # type: ignore[attr-defined]
-    _WATCH[:] = [str(outside), str(outside.resolve())]
-    OPENED.clear()
-    yield write
-    _WATCH.clear()
+    with watching(str(outside), str(outside.resolve())):
+        yield write
     assert sentinel.read_text() == SECRET and sentinel.stat().st_mtime == 1_000_000_000
 
 
@@ -337,9 +323,7 @@ def test_hostile_registries_never_touch_anything_outside_the_root(tmp_path):
             if not files:
                 text = text.replace("  files:\n", "")
             (root / "registry" / "processors.yaml").write_text(text)
-            _WATCH[:] = [str(outside), str(outside.resolve()), "/proc/self/environ"]
-            OPENED.clear()
-            try:
+            with watching(str(outside), str(outside.resolve()), "/proc/self/environ"):
                 for command in (["validate"], ["generate", "--check"], ["generate"]):
                     out, err = io.StringIO(), io.StringIO()
                     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -347,8 +331,6 @@ def test_hostile_registries_never_touch_anything_outside_the_root(tmp_path):
                     assert code_ in (0, 1, 2), (command, code_)
                     assert "internal error" not in err.getvalue(), err.getvalue()
                     assert SECRET not in out.getvalue() + err.getvalue(), command
-            finally:
-                _WATCH.clear()
             assert OPENED == [], OPENED
             assert sentinel.read_text() == SECRET
             assert sentinel.stat().st_mtime == 1_000_000_000

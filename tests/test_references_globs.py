@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import sys
 import textwrap
 from pathlib import Path
 
@@ -27,22 +26,10 @@ from phasegate.validator.check import check_loaded
 from phasegate.validator.globs import literal_prefix, matches
 from phasegate.validator.vocabulary import build_vocabulary
 from phasegate.validator.workspace import Workspace, _python_files
+from tests.audit import OPENED, watching
 from tests.conftest import REFERENCE_REGISTRY, REPO, run_phasegate
 
 SECRET = "TOKEN=ghp_s3cr3t-never-printed"
-OPENED: list[str] = []
-_WATCH: list[str] = []
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event in ("open", "os.scandir", "os.listdir") and _WATCH and args \
-            and isinstance(args[0], str | bytes | os.PathLike):
-        path = os.fsdecode(args[0])
-        if any(path.startswith(prefix) for prefix in _WATCH):
-            OPENED.append(path)
-
-
-sys.addaudithook(_audit)  # cannot be removed; it records only while _WATCH is set
 
 HEAD = """\
 version: 1
@@ -80,11 +67,9 @@ def world(tmp_path: Path):
         return registry
 
     write.root, write.outside = root, outside  # type: ignore[attr-defined]
-    _WATCH[:] = [str(outside), str(outside.resolve()), str(root / ".git"),
-                 str((root / ".git").resolve())]
-    OPENED.clear()
-    yield write
-    _WATCH.clear()
+    with watching(str(outside), str(outside.resolve()), str(root / ".git"),
+                  str((root / ".git").resolve())):
+        yield write
 
 
 def _load(world):
@@ -317,7 +302,6 @@ def test_the_digest_ignores_unused_fields_and_sees_used_ones():
 
 def test_directory_symlinks_are_walked_once_and_never_out_of_the_root(tmp_path):
     """A glob through a function's shared/ link matches; loops, fan-outs and escapes end."""
-    import os
 
     from phasegate.validator.workspace import _walk
 
