@@ -168,6 +168,12 @@ def test_the_canary_fires_a_due_tier_and_says_so(project_id: str) -> None:
         return orch.fire_due(dt.date.fromisoformat(run_key), now)
 
     store = CanaryStore(firestore_client(project_id), pipeline="nba")
+    plain = CanaryStore(firestore_client(project_id), pipeline="nba")
+    without = run_once(plain, base, clock.now + dt.timedelta(minutes=60), heal=heal,
+                       stream=io.StringIO(), dry_run=True)
+    early = run_once(store, settings, clock.now + dt.timedelta(minutes=60), heal=heal,
+                     stream=io.StringIO(), dry_run=True)
+    assert early.calls == without.calls and early.calls.get("reads", 0) >= 1  # no read more
     early = run_once(store, settings, clock.now + dt.timedelta(minutes=60), heal=heal,
                      stream=io.StringIO())
     [check] = [c for c in early.checks if c.transition == TRANSITION and c.run_key == RUN_KEY]
