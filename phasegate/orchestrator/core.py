@@ -474,9 +474,17 @@ class Orchestrator:
         messages = self._messages(target, outcome.run_key or "", result, reason, mode)
         where = _where(target)
         first_id: str | None = None
-        for message in messages:
+        for index, message in enumerate(messages):
             if message.trigger_id in sent:
                 continue
+            self.store.begin()  # each message's Firestore calls get their own budget
+            if index and not self.store.renew(self.transition, outcome.run_key or "", token,
+                                              self.clock() + self.lease):
+                self._log(outcome, "TRIGGER_IN_PROGRESS",
+                          f"the claim on {self.transition}/{outcome.run_key} was taken over "
+                          f"after {index} of {len(messages)} messages; the new owner sends "
+                          "the rest", completion)
+                raise TriggerInProgress(f"{self.transition}/{outcome.run_key} was taken over")
             try:
                 send = self.send or self._sender(target)
                 sent_id = send(message)

@@ -222,6 +222,28 @@ class CompletionStore:
                 option=self.client.write_option(last_update_time=marker.update_time),
                 **self._bounded())
 
+    def renew(self, transition: str, run_key: str, owner: str,
+              lease_until: dt.datetime) -> bool:
+        """Extend our claim before the next send, unless it is no longer ours.
+
+        A firing of several messages can outlast one lease; an owner whose
+        claim was taken over must stop, or both would send the rest.
+        """
+        from google.api_core import exceptions
+
+        marker = self.read_marker(transition, run_key)
+        if (marker.data or {}).get("owner") != owner:
+            return False
+        self.calls["writes"] += 1
+        try:
+            self._marker(transition, run_key).update(
+                {"lease_until": lease_until},
+                option=self.client.write_option(last_update_time=marker.update_time),
+                **self._bounded())
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
+            return False
+        return True
+
     def mark_sent(self, transition: str, run_key: str, trigger_id: str) -> None:
         """Record one message of a firing as sent, so that a retry never sends it again."""
         from google.cloud import firestore
