@@ -77,10 +77,14 @@ def plan_loaded_command(loaded: LoadedRegistry, root: Path, *, project: str | No
 
 def _check(registry: Registry, source: str, root: Path, steps: list[PlanStep],
            err: TextIO) -> int:
-    """Every gcloud command through gcloud's parser, every resource against its schema."""
+    """Every gcloud command through gcloud's parser, every resource against its schema.
+
+    The discovery documents are loaded first: without them the check cannot
+    pass, so it fails at once instead of after every gcloud command has run.
+    """
     try:
-        result = check_plan(steps)
         discovery = load_discovery()
+        result = check_plan(steps)
     except (GcloudUnavailable, DiscoveryUnavailable) as error:
         print(f"phasegate: error: cannot check: {error}", file=err)
         return EXIT_USAGE
