@@ -333,3 +333,68 @@ def test_the_fire_command_exits_3_when_firestore_is_unreachable(tmp_path: Any,
                                 "FIRESTORE_EMULATOR_HOST": own.host})
     assert result.returncode == 3, result.stderr
     assert "not fired" in result.stderr or "cannot reach Firestore" in result.stderr
+
+
+def test_a_slow_fan_out_keeps_its_claim_and_a_redelivery_sends_nothing(project_id: str) -> None:
+    """Five messages of 50 s each outlast one 2-minute lease: the owner renews it before each
+    message, so a redelivery arriving at +2m50s finds the claim live and sends nothing."""
+    from phasegate.orchestrator.core import TriggerInProgress
+
+    target = {"kind": "pubsub", "topic": "nba-phase4-trigger", "message": None,
+              "each": "completed"}
+    data = expectations(target=target)
+    sent: list[str] = []
+    clock_a, clock_b = FakeClock(), FakeClock()
+    waited: list[str] = []
+    redelivery: dict[str, Orchestrator] = {}
+
+    def slow_publish(topic: str, body: bytes, attributes: dict[str, str]) -> str:
+        sent.append(attributes["trigger_id"])
+        clock_a.advance(seconds=50)
+        if len(sent) == 3:
+            clock_b.now = clock_a.now + dt.timedelta(seconds=20)
+            try:
+                redelivery["b"].handle(_completion(PHASE3[4]))
+            except TriggerInProgress:
+                waited.append("in progress")
+        return "a"
+
+    def other_publish(topic: str, body: bytes, attributes: dict[str, str]) -> str:
+        sent.append(attributes["trigger_id"])
+        return "b"
+
+    orch_a, _ = orchestrator(project_id, data, clock_a, publish=slow_publish)
+    redelivery["b"], _ = orchestrator(project_id, data, clock_b, publish=other_publish)
+    deliver(orch_a, PHASE3[:4], clock_a)
+    orch_a.handle(_completion(PHASE3[4]))
+    assert waited == ["in progress"]
+    assert len(sent) == len(set(sent)) == 5, sorted(sent)
+
+
+def test_an_owner_taken_over_between_messages_stops(project_id: str) -> None:
+    """An owner whose claim was taken over (its lease ran out) sends nothing more."""
+    from phasegate.orchestrator.core import TriggerInProgress
+
+    target = {"kind": "pubsub", "topic": "nba-phase4-trigger", "message": None,
+              "each": "completed"}
+    data = expectations(target=target)
+    sent: list[str] = []
+    clock = FakeClock()
+
+    def publish(topic: str, body: bytes, attributes: dict[str, str]) -> str:
+        sent.append(attributes["trigger_id"])
+        if len(sent) == 2:  # someone else owns the claim from here on
+            firestore_client(project_id).collection("phasegate_triggers").document(
+                _marker_id(project_id)).update({"owner": "another attempt"})
+        return "a"
+
+    orch, _ = orchestrator(project_id, data, clock, publish=publish)
+    deliver(orch, PHASE3[:4], clock)
+    with pytest.raises(TriggerInProgress):
+        orch.handle(_completion(PHASE3[4]))
+    assert len(sent) == 2
+
+
+def _marker_id(project_id: str) -> str:
+    [marker] = list(firestore_client(project_id).collection("phasegate_triggers").stream())
+    return str(marker.id)
