@@ -398,3 +398,44 @@ def test_an_owner_taken_over_between_messages_stops(project_id: str) -> None:
 def _marker_id(project_id: str) -> str:
     [marker] = list(firestore_client(project_id).collection("phasegate_triggers").stream())
     return str(marker.id)
+
+
+def test_the_canary_claims_with_the_real_clock_and_logs_where_it_logs(
+        project_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The canary decides as of its evaluation time, but claims, leases and stamps at the
+    clock's: a replay of an old moment (or a slow run) never takes an expired lease. The
+    orchestrator's lines go to the canary's stream, so `--format json` stays JSON."""
+    from phasegate.canary.evaluate import Settings
+    from phasegate.canary.run import run_once
+    from phasegate.canary.store import CanaryStore
+    from phasegate.generation import canary_settings
+    from phasegate.registry.loading import load_registry
+    from tests.conftest import REPO
+
+    from tests.orchestrator_helpers import create_trigger_subscription, drain
+
+    subscription = create_trigger_subscription(project_id)
+    clock = FakeClock()  # 2026-02-10: months before the real clock
+    data = expectations(policy=TIERS)
+    orch, _ = orchestrator(project_id, data, clock, publish=Published())
+    deliver(orch, PHASE3[:3], clock)
+    loaded = load_registry(REPO / "registry" / "processors.yaml", "registry/processors.yaml")
+    assert loaded.registry is not None
+    base = canary_settings(loaded.registry, loaded.path, REPO)
+    settings = Settings({**base.expectations, "transitions": {
+        **base.expectations["transitions"], TRANSITION: data.transition(TRANSITION)}},
+        base.calendar)
+    stream = io.StringIO()
+    capsys.readouterr()
+    before = dt.datetime.now(dt.UTC)
+    result = run_once(CanaryStore(firestore_client(project_id), pipeline="nba"), settings,
+                      clock.now + dt.timedelta(hours=2), stream=stream)
+    [check] = [c for c in result.checks if c.transition == TRANSITION and c.run_key == RUN_KEY]
+    assert check.state == "TRIGGERED", (check, result.errors)
+    assert capsys.readouterr().out == ""
+    assert '"checkpoint": "TRIGGER_SET"' in stream.getvalue()
+    [marker] = list(firestore_client(project_id).collection("phasegate_triggers").stream())
+    assert marker.to_dict()["lease_until"] >= before
+    assert document(project_id)["_triggered_at"] >= before
+    [message] = drain(subscription)
+    assert message["reason"] == "tier:2h"

@@ -147,7 +147,7 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
             if any(c.state == "UNREADABLE" for c in checks):
                 held.append(f"{transition}/{key}/")
     if not dry_run:
-        _fire_due(result, store, now, settings, heal)
+        _fire_due(result, store, now, settings, heal, stream)
     open_incidents = {key: data for key, (data, _) in incidents.items() if data.get("open")}
     decided = plan(open_incidents, result.checks, now,
                    float(settings.canary.get("renotify_hours", 6)), keys, held)
@@ -229,7 +229,7 @@ def _report_errors(channels: list[Channel], failed: set[str], pipeline: str,
 
 
 def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Settings,
-              heal: Heal | None) -> None:
+              heal: Heal | None, stream: TextIO | None) -> None:
     """Fire run keys whose policy holds with no new message: a tier came due, or auto_heal.
 
     Through the orchestrator's own trigger path (its marker makes it happen
@@ -239,7 +239,7 @@ def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Setting
         if check.due is None:
             continue
         if heal is None:
-            heal = _orchestrator_heal(store, settings)
+            heal = _orchestrator_heal(store, settings, stream)
         try:
             outcome = heal(check.transition, check.run_key, now)
         except Exception as error:  # noqa: BLE001 - the check still alerts when it is due to
@@ -252,15 +252,21 @@ def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Setting
                 detail=f"fired by the canary ({check.due}); {check.detail}")
 
 
-def _orchestrator_heal(store: Any, settings: Settings) -> Heal:
+def _orchestrator_heal(store: Any, settings: Settings, stream: TextIO | None) -> Heal:
+    """Fire through the orchestrator, its checkpoint lines where the canary's own go.
+
+    Its clock is the real one (claims, leases and stamps); ``now`` only decides.
+    """
     from phasegate.orchestrator.core import Orchestrator
+    from phasegate.orchestrator.logs import CheckpointLog
     from phasegate.runtime import Expectations
 
     expectations = Expectations(settings.expectations, "canary/expected.json")
+    log = CheckpointLog(stream=stream)  # None: stdout, as in the function
 
     def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
-        orchestrator = Orchestrator(transition, store.client, clock=lambda: now,
-                                    expectations=expectations)
+        orchestrator = Orchestrator(transition, store.client, expectations=expectations,
+                                    log=log)
         return orchestrator.fire_due(dt.date.fromisoformat(run_key), now)
 
     return heal

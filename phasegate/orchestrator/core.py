@@ -321,18 +321,21 @@ class Orchestrator:
         min: 3}`` starts to hold when the time passes, not when a message
         arrives. Through the same marker as every firing, so exactly once.
         """
-        now = now or self.clock()
-        outcome, expectation, state, result = self._read_run_key(run_key, now)
-        decision = self._decide(state.data, expectation, result, now)
+        at = now or self.clock()
+        outcome, expectation, state, result = self._read_run_key(run_key, at)
+        decision = self._decide(state.data, expectation, result, at)
         if result.triggered:
             self._log(outcome, "ALREADY_TRIGGERED", "the transition has already fired", None)
         elif not decision.holds:
             upcoming = f": {decision.next.described()}" if decision.next else ""
             self._log(outcome, "WAITING", f"the policy does not hold yet{upcoming}", None)
         else:
-            # another attempt firing it right now is an outcome too
+            # decided as of ``at`` (the canary's evaluation), but claimed, leased and stamped
+            # at the clock's time: a lease counted from an earlier moment could be expired
+            # already, and another attempt would fire too. Another attempt firing it right
+            # now is an outcome too.
             with contextlib.suppress(TriggerInProgress):
-                self._trigger(outcome, None, result, now, uuid.uuid4().hex,
+                self._trigger(outcome, None, result, self.clock(), uuid.uuid4().hex,
                               reason=decision.reason or "all_complete")
         return outcome
 
