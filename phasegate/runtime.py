@@ -59,6 +59,19 @@ def parse_duration(text: Any) -> dt.timedelta | None:
     return total
 
 
+def as_time(value: Any) -> dt.datetime | None:
+    """A Firestore timestamp, or an ISO string from an older document, as aware UTC."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
+
+
 # How a Firestore call is retried within its budget (the orchestrator's and the canary's
 # stores alike): the client's default keeps trying a stopped server for minutes.
 FIRESTORE_BACKOFF = (0.1, 1.0, 2.0)  # initial, maximum and multiplier of the delay, seconds

@@ -240,3 +240,16 @@ def test_late_names_each_missing_processors_status_for_this_run_key():
     [check] = state(document, "2026-02-10T12:00:00+00:00")
     assert check.state == "LATE"
     assert f"{expected[-1]} (enabled; failed at 03:12)" in check.detail
+
+
+def test_without_a_first_completion_field_the_deadline_counts_from_an_expected_one():
+    """p2_schedule (not expected) completed five hours before the first expected one: the
+    deadline counts from the expected one, as the orchestrator's clock does."""
+    early = at("2026-02-09T21:00:00+00:00")
+    document = doc(PHASE2[:2], first="2026-02-10T02:00:00+00:00")
+    del document["_first_completion_at"]
+    document["p2_schedule"] = {"status": "success", "completed_at": early}
+    [check] = state(document, "2026-02-10T03:00:00+00:00")
+    assert check.state == "WAITING"  # 1 h after the first expected one (the other: 6 h)
+    [check] = state(document, "2026-02-10T06:00:00+00:00")
+    assert check.state == "LATE"

@@ -439,3 +439,75 @@ def test_the_canary_claims_with_the_real_clock_and_logs_where_it_logs(
     assert document(project_id)["_triggered_at"] >= before
     [message] = drain(subscription)
     assert message["reason"] == "tier:2h"
+
+
+def test_an_older_document_with_iso_strings_fires_its_tier(project_id: str) -> None:
+    """The canary reads ISO strings in old documents; the orchestrator must decide alike."""
+    first = "2026-02-10T15:00:00Z"
+    firestore_client(project_id).collection("phase3_completion").document(RUN_KEY).set({
+        **{name: {"status": "success", "completed_at": first}
+           for name in ("player_game_summary", "team_offense_game_summary",
+                        "team_defense_game_summary")},
+        "_first_completion_at": first})
+    clock = FakeClock(dt.datetime(2026, 2, 10, 17, 0, tzinfo=dt.UTC))
+    published = Published()
+    orch, _ = orchestrator(project_id, expectations(policy=TIERS), clock, publish=published)
+    assert orch.fire_due(dt.date.fromisoformat(RUN_KEY)).reason == "tier:2h"
+    assert len(published.messages) == 1
+
+
+def test_fan_out_sends_only_what_the_mode_expects(project_id: str) -> None:
+    """Today's mode expects one processor: another completed one is not part of the firing."""
+    target = {"kind": "pubsub", "topic": "nba-phase4-trigger", "message": None,
+              "each": "completed"}
+    clock = FakeClock()  # 2026-02-10 15:00 UTC: run key 2026-02-10 is today (same_day)
+    published = Published()
+    orch, _ = orchestrator(project_id, expectations(target=target), clock, publish=published)
+    from phasegate.orchestrator.messages import parse_completion
+
+    for name in ("PlayerGameSummaryProcessor", "UpcomingPlayerGameContextProcessor"):
+        orch.handle(parse_completion(json.dumps(completion(name, "2026-02-10")).encode(), None))
+    ids = [attributes["trigger_id"] for _, _, attributes in published.messages]
+    assert ids == [f"{TRANSITION}/2026-02-10/upcoming_player_game_context"]
+    assert published.messages[0][1]["completed"] == ["upcoming_player_game_context"]
+
+
+def test_a_manual_fan_out_with_nothing_complete_is_refused(project_id: str) -> None:
+    from phasegate.orchestrator.core import NothingToFire
+
+    target = {"kind": "pubsub", "topic": "nba-phase4-trigger", "message": None,
+              "each": "completed"}
+    orch, _ = orchestrator(project_id, expectations(target=target), FakeClock(),
+                           publish=Published())
+    with pytest.raises(NothingToFire, match="would send nothing"):
+        orch.fire_manual(dt.date.fromisoformat(RUN_KEY), "go")
+    assert not document(project_id).get("_triggered")
+
+
+def test_the_canary_retries_a_firing_its_target_failed(project_id: str) -> None:
+    """All complete, the publish failed and Pub/Sub gave up: the canary's run sends it."""
+    from phasegate.canary.evaluate import Settings
+    from phasegate.canary.run import run_once
+    from phasegate.canary.store import CanaryStore
+
+    clock = FakeClock()
+    failing, working = Published(fail_on={1}), Published()
+    data = expectations()
+    orch, _ = orchestrator(project_id, data, clock, publish=failing)
+    deliver(orch, PHASE3[:4], clock)
+    with pytest.raises(TriggerPublishFailed):
+        deliver(orch, PHASE3[4:], clock)
+    retry, _ = orchestrator(project_id, data, clock, publish=working)
+    fired: list[str] = []
+
+    def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
+        fired.append(transition)
+        return retry.fire_due(dt.date.fromisoformat(run_key), now)
+
+    settings = Settings({**data.data, "canary": {"lookback_days": 3, "notify": [{"log": {}}]}})
+    clock.advance(minutes=5)  # the claim's lease is released on failure: nothing to wait for
+    result = run_once(CanaryStore(firestore_client(project_id), pipeline="nba"), settings,
+                      clock.now, heal=heal, stream=io.StringIO())
+    [check] = [c for c in result.checks if c.transition == TRANSITION and c.run_key == RUN_KEY]
+    assert check.state == "TRIGGERED" and fired == [TRANSITION]
+    assert [body["reason"] for _, body, _ in working.messages] == ["all_complete"]

@@ -121,7 +121,7 @@ def heartbeat_command(loaded: LoadedRegistry, root: Path, *, project: str | None
 
 def _judge_heartbeat(beat: dict[str, Any] | None, now: dt.datetime, max_age: dt.timedelta,
                      out: TextIO, err: TextIO) -> int:
-    from phasegate.canary.evaluate import as_time
+    from phasegate.runtime import as_time
 
     if beat is None:
         print("phasegate: the canary has never recorded a heartbeat", file=err)

@@ -18,7 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from phasegate import policy
-from phasegate.runtime import COMPLETING, State, printable, processor_status, select_mode
+from phasegate.runtime import (
+    COMPLETING,
+    State,
+    as_time,
+    printable,
+    processor_status,
+    select_mode,
+)
 
 MAX_NAME_CHARS = 80  # a name from a document, as shown in a detail
 MAX_NAMES_SHOWN = 10  # names listed in one detail; the rest are counted
@@ -113,19 +120,6 @@ def run_keys(now: dt.datetime, settings: Settings) -> list[str]:
     return [(today + dt.timedelta(days=d)).isoformat() for d in range(-back, 2)]
 
 
-def as_time(value: Any) -> dt.datetime | None:
-    """A Firestore timestamp, or an ISO string from an older document, as aware UTC."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return None
-
-
 def completions(document: Mapping[str, Any], aliases: Mapping[str, str],
                 ) -> dict[str, dt.datetime | None]:
     """Canonical processor -> completion time, for entries that completed."""
@@ -148,6 +142,17 @@ def completions(document: Mapping[str, Any], aliases: Mapping[str, str],
         previous = found.get(canonical)
         found[canonical] = when if previous is None or (when and when < previous) else previous
     return found
+
+
+def clock_start(document: Mapping[str, Any], done: Mapping[str, dt.datetime | None],
+                expected: frozenset[str]) -> dt.datetime | None:
+    """When the tiers' and the deadline's clock started: ``_first_completion_at``, or
+    (an older document) the first *expected* completion, never another one."""
+    first = as_time(document.get("_first_completion_at"))
+    if first is None:
+        known = [t for name, t in done.items() if name in expected and t is not None]
+        first = min(known) if known else None
+    return first
 
 
 def document_problem(document: Any, aliases: Mapping[str, str]) -> str | None:
@@ -362,23 +367,26 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
             detail += "; warning: it fired without every expected processor"
         return StateCheck(**common, state="TRIGGERED", detail=detail)
     expected = frozenset(completed) | {m.name for m in missing}
-    first = as_time(document.get("_first_completion_at"))
-    if first is None:
-        known = [t for t in done.values() if t is not None]
-        first = min(known) if known else None
+    first = clock_start(document, done, expected)
     decision = policy.decide(policy.tiers_of(spec), expected, required,
                              {name: done.get(name) for name in completed}, first, now)
     grace = dt.timedelta(minutes=int(spec["grace_minutes"]))
     if decision.holds:
         since = decision.since or as_time(document.get("_last_completion_at"))
-        due = None if decision.reason == "all_complete" else decision.reason
+        # a tier comes due with no message; a firing left pending (its target failed) is
+        # retried here too, once Pub/Sub has stopped redelivering
+        pending = bool(document.get("_trigger_pending"))
+        due = decision.reason if decision.reason != "all_complete" or pending else None
+        failed = document.get("_trigger_error")
+        failure = f"; the last attempt failed: {short(failed, 200)}" if failed else ""
         what = (f"all {len(completed)} expected processors completed"
-                if due is None else f"the policy holds ({due}, {len(completed)} complete)")
+                if decision.reason == "all_complete"
+                else f"the policy holds ({decision.reason}, {len(completed)} complete)")
         if since is not None and now >= since + grace:
             return StateCheck(**common, state="STUCK", alerting=True, due=due,
                               detail=f"{what} by {since.isoformat()}, but the transition has "
                                      f"not fired {int(grace.total_seconds() // 60)} minutes "
-                                     "later")
+                                     f"later{failure}")
         return StateCheck(**common, state="WAITING", due=due,
                           detail=f"{what}; within the grace period")
     deadline = dt.timedelta(minutes=int(spec["deadline_minutes"]))

@@ -13,7 +13,7 @@ from typing import Any
 
 from phasegate.canary.evaluate import (
     Settings,
-    as_time,
+    clock_start,
     completions,
     document_problem,
     evaluate,
@@ -22,7 +22,7 @@ from phasegate.canary.evaluate import (
     short,
 )
 from phasegate.canary.incidents import incident_id
-from phasegate.runtime import printable
+from phasegate.runtime import as_time, printable
 
 MAX_ENTRIES_SHOWN = 60
 METADATA = ("_first_completion_at", "_last_completion_at", "_mode", "_triggered",
@@ -95,10 +95,7 @@ def _policy_lines(spec: Mapping[str, Any], mode_spec: Mapping[str, Any], documen
     usable = isinstance(document, Mapping) and document_problem(document, aliases) is None
     done = completions(document, aliases) if usable else {}
     have = {name: when for name, when in done.items() if name in expected}
-    first = as_time(document.get("_first_completion_at")) if usable else None
-    if first is None:
-        known = [t for t in have.values() if t is not None]
-        first = min(known) if known else None
+    first = clock_start(document, done, expected) if usable else None
     lines = [f"policy ({len(have)}/{len(expected)} complete; required: "
              f"{', '.join(sorted(required)) or 'none'}):"]
     for tier in tiers:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from phasegate.canary.evaluate import StateCheck, as_time
+from phasegate.canary.evaluate import StateCheck
+from phasegate.runtime import as_time
 
 NotificationKind = Literal["open", "renotify", "resolve"]
 

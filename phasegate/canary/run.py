@@ -235,6 +235,8 @@ def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Setting
     Through the orchestrator's own trigger path (its marker makes it happen
     exactly once, however many canary runs and deliveries try).
     """
+    from phasegate.orchestrator.core import TriggerPublishFailed
+
     for index, check in enumerate(result.checks):
         if check.due is None:
             continue
@@ -242,6 +244,8 @@ def _fire_due(result: RunResult, store: Any, now: dt.datetime, settings: Setting
             heal = _orchestrator_heal(store, settings, stream)
         try:
             outcome = heal(check.transition, check.run_key, now)
+        except TriggerPublishFailed:
+            continue  # the target failed again: the firing stays pending, STUCK says why
         except Exception as error:  # noqa: BLE001 - the check still alerts when it is due to
             result.errors.append(f"firing {check.transition}/{check.run_key} ({check.due}) "
                                  f"failed: {one_line(error)}")

@@ -24,12 +24,19 @@ MAX_NOTE_CHARS = 500
 
 def fire_command(loaded: LoadedRegistry, root: Path, *, transition: str, run_key: str,
                  reason: str, project: str | None, out: TextIO, err: TextIO) -> int:
-    """0 fired, 1 refused (the run key already fired), 3 Firestore or the target failed."""
+    """0 fired; 1 refused (already fired, being fired, or nothing to send); 3 Firestore or
+    the target failed."""
     from phasegate.canary.commands import settings_for
     from phasegate.canary.run import one_line
     from phasegate.canary.store import FirestoreUnavailable, firestore_client
-    from phasegate.orchestrator.core import Orchestrator
+    from phasegate.orchestrator.core import (
+        NothingToFire,
+        Orchestrator,
+        TriggerInProgress,
+        TriggerPublishFailed,
+    )
     from phasegate.orchestrator.logs import CheckpointLog
+    from phasegate.orchestrator.store import StoreUnavailable
     from phasegate.runtime import Expectations, printable
 
     _, settings = settings_for(loaded, root)
@@ -52,8 +59,19 @@ def fire_command(loaded: LoadedRegistry, root: Path, *, transition: str, run_key
                                     expectations=expectations, project=project,
                                     log=CheckpointLog(stream=io.StringIO()))
         outcome = orchestrator.fire_manual(day, note)
+    except NothingToFire as error:
+        print(f"phasegate: {error}", file=err)
+        return EXIT_REFUSED
+    except TriggerInProgress:
+        print(f"phasegate: {transition}/{run_key} is being fired right now by another attempt; "
+              "nothing sent from here", file=err)
+        return EXIT_REFUSED
     except FirestoreUnavailable as error:
         print(f"phasegate: error: cannot reach Firestore: {error}", file=err)
+        return EXIT_FAILED
+    except (StoreUnavailable, TriggerPublishFailed) as error:
+        print(f"phasegate: error: {transition}/{run_key} was not fired: {error}; it stays "
+              "pending and a delivery or the next canary run retries it", file=err)
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - a person reads this; the firing stays pending
         print(f"phasegate: error: {transition}/{run_key} was not fired: {one_line(error)}",

@@ -37,7 +37,7 @@ from phasegate.orchestrator.store import (
     Snapshot,
     StoreUnavailable,
 )
-from phasegate.runtime import Expectation, Expectations, processor_status
+from phasegate.runtime import Expectation, Expectations, as_time, processor_status
 
 if TYPE_CHECKING:
     from phasegate.orchestrator.targets import Outgoing, Send
@@ -56,6 +56,10 @@ def utc_now() -> dt.datetime:
 
 class TriggerPublishFailed(Exception):
     """The trigger could not be published; raised so that Pub/Sub redelivers."""
+
+
+class NothingToFire(Exception):
+    """A manual firing that would send nothing (``each: completed`` with nothing complete)."""
 
 
 class TriggerInProgress(Exception):
@@ -195,13 +199,10 @@ class Orchestrator:
                 result: Evaluation, now: dt.datetime) -> policy.Decision:
         """The policy at ``now`` over the document just read: no extra Firestore call."""
         fields = document or {}
-        completed_at = {
-            name: (when if isinstance(when := (fields.get(name) or {}).get("completed_at"),
-                                      dt.datetime) else None)
-            for name in result.completed}
-        first = result.first_completion_at
-        if not isinstance(first, dt.datetime):
-            first = result.earliest_completion
+        completed_at = {name: as_time((fields.get(name) or {}).get("completed_at"))
+                        for name in result.completed}
+        # an older document may hold ISO strings: read as the canary reads them
+        first = as_time(result.first_completion_at) or result.earliest_completion
         return policy.decide(self.tiers, expectation.expected, expectation.required,
                              completed_at, first, now)
 
@@ -353,6 +354,11 @@ class Orchestrator:
                       f"already fired ({(state.data or {}).get('_trigger_reason')}); a manual "
                       "firing is refused", None)
             return outcome
+        if (self.spec["action"] == "trigger" and self._target().get("each") == "completed"
+                and not outcome.completed):
+            raise NothingToFire(f"{self.transition}/{outcome.run_key}: no expected processor "
+                                "has completed, and the target sends one message per completed "
+                                "processor: firing would send nothing and close the run key")
         self._trigger(outcome, None, result, now, uuid.uuid4().hex, reason="manual",
                       note=note)
         return outcome
@@ -381,7 +387,7 @@ class Orchestrator:
             "collection": self.spec["collection"],
             "owner": token, "state": "pending", "created_at": now,
             "lease_until": now + self.lease, "reason": reason,
-            "completed": sorted(result.completed),
+            "completed": list(outcome.completed),  # the expected ones: what the firing sends
             **({"note": note} if note is not None else {}),
         }
         sent: frozenset[str] = frozenset()
@@ -404,7 +410,7 @@ class Orchestrator:
             self.transition, run_key,
             {"_triggered": True, "_triggered_at": now, "_trigger_reason": reason,
              "_trigger_pending": False, "_trigger_id": trigger_id, "_trigger_error": None,
-             "_trigger_mode": mode, "_trigger_completed": sorted(result.completed),
+             "_trigger_mode": mode, "_trigger_completed": list(outcome.completed),
              **({"_trigger_note": note} if note is not None else {})},
             {"state": "published" if published_id else "recorded", "finished_at": now,
              "published_message_id": published_id},
@@ -474,7 +480,7 @@ class Orchestrator:
         from phasegate.orchestrator.targets import TargetFailed
 
         target = self._target()
-        messages = self._messages(target, outcome.run_key or "", result, reason, mode)
+        messages = self._messages(target, outcome, result, reason, mode)
         where = _where(target)
         first_id: str | None = None
         for index, message in enumerate(messages):
@@ -521,12 +527,16 @@ class Orchestrator:
         return {"kind": "pubsub", "topic": self.spec["trigger_topic"], "message": None,
                 "each": None}
 
-    def _messages(self, target: Mapping[str, Any], run_key: str, result: Evaluation,
+    def _messages(self, target: Mapping[str, Any], outcome: Outcome, result: Evaluation,
                   reason: str, mode: str | None) -> list[Outgoing]:
-        """The firing's messages: one, or one per completed processor with ``each``."""
+        """The firing's messages: one, or one per completed *expected* processor with ``each``.
+
+        A completed processor the run key's mode does not expect is not part of the firing.
+        """
         from phasegate.orchestrator.targets import Outgoing
 
-        completed = sorted(result.completed)
+        run_key = outcome.run_key or ""
+        completed = list(outcome.completed)
         values: dict[str, Any] = {
             "run_key": run_key, "transition": self.transition, "mode": mode,
             "reason": reason, "completed": completed, "missing": list(result.missing),

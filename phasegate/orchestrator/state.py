@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.runtime import COMPLETING
+from phasegate.runtime import COMPLETING, as_time
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ def completion_state(document: Mapping[str, Any] | None, expected: frozenset[str
     missing = tuple(sorted(expected - completed))
     # the deadline clock starts at an *expected* completion: never an unknown, disabled or
     # out-of-scope one
-    times = [e.get("completed_at") for n, e in fields.items()
+    times = [as_time(e.get("completed_at")) for n, e in fields.items()
              if n in completed and n in expected and isinstance(e, Mapping)]
-    aware = [t for t in times if isinstance(t, dt.datetime)]
+    aware = [t for t in times if t is not None]
     return Evaluation(
         completed=completed,
         missing=missing,
