@@ -246,7 +246,8 @@ exit codes:
         epilog="""\
 exit codes:
   0  fired
-  1  refused: the run key has already fired
+  1  refused: the run key has already fired (or another attempt is firing it now), or
+     the target sends one message per completed processor and none has completed
   2  usage error or unreadable registry
   3  not fired: Firestore cannot be reached, or the target failed (the firing stays
      pending and a delivery or the next canary run retries it with the same trigger_id)
