@@ -381,6 +381,12 @@ def test_required_defaults_to_everything_without_a_policy_and_nothing_with_one()
 
     explicit = _registry(_data(**TRIGGER, required=["p2_c"], policy=[{"after": "1h", "min": 3}]))
     assert required_set(explicit, explicit.transitions["t23"]) == {"p2_c"}
+    # "never fire without these" holds in a mode that says nothing of its own
+    both = _registry(_data(**TRIGGER, modes=modes, required=["p2_a"],
+                           policy=[{"after": "1h", "min": 1}]))
+    transition = both.transitions["t23"]
+    assert required_set(both, transition, transition.modes["late"]) == {"p2_a"}
+    assert required_set(both, transition, transition.modes["now"]) == {"p2_b"}
     spec = expectations(tiered)["transitions"]["t23"]
     assert spec["required"] == [] and spec["modes"]["late"]["required"] == []
     assert spec["modes"]["now"]["required"] == ["p2_b"]

@@ -87,8 +87,9 @@ class Mode(_Strict):
     when: ModeWhen
     expects: ExpectsField = "all"
     required: list[Name] | None = Field(
-        None, description="never fire without these; default: the mode's expected set, or "
-                          "nothing when the transition has a policy")
+        None, description="never fire without these; default: the mode's expected set, or, "
+                          "when the transition has a policy, the transition's own required "
+                          "ones the mode expects (else nothing)")
 
 
 class PolicyTier(_Strict):

@@ -128,12 +128,17 @@ def required_set(
     Explicit ``required`` if given; when absent, everything expected, unless
     the transition has a policy: then nothing (a tier's ``min`` says how many),
     since "all required" would turn every tier into "all". A mode without
-    ``required`` follows the same rule with its own expected set.
+    ``required`` follows the same rule with its own expected set; under a
+    policy it keeps the transition's own ``required`` (those the mode expects):
+    "never fire without these" holds in every mode.
     """
     required = mode.required if mode is not None else transition.required
     if required is not None:
         return frozenset(required)
     if transition.policy:
+        if mode is not None and transition.required is not None:
+            return frozenset(transition.required) & expected_set(registry, transition, mode,
+                                                                 enabled)
         return frozenset()
     return expected_set(registry, transition, mode, enabled)
 
