@@ -205,8 +205,7 @@ def template_problems(template: Any, each: str | None,
             if not isinstance(key, str):
                 problems.append(((*path, str(key)), f"a key is {type(key).__name__} {key!r}; "
                                  "JSON keys are text"))
-                continue
-            problems.extend(template_problems(value, each, (*path, key)))
+            problems.extend(template_problems(value, each, (*path, str(key))))
     elif isinstance(template, list):
         for index, value in enumerate(template):
             problems.extend(template_problems(value, each, (*path, index)))

@@ -188,6 +188,15 @@ def test_template_problems(template: object, each: str | None, problem: str | No
         assert len(problems) == 1 and problem in problems[0][1]
 
 
+def test_a_non_text_key_and_its_value_are_both_checked() -> None:
+    problems = template_problems({7: "{nope}"}, None)
+    assert [message for _, message in problems] == [
+        "a key is int 7; JSON keys are text",
+        "unknown placeholder {nope}; known: " + ", ".join(
+            ("run_key", "transition", "mode", "reason", "trigger_id", "completed", "missing",
+             "processor"))]
+
+
 def test_template_problems_name_the_path() -> None:
     assert template_problems({"a": ["x", {"b": "{nope}"}]}, None)[0][0] == ("a", 1, "b")
 

@@ -576,3 +576,13 @@ def test_a_loopback_url_gets_no_default_id_token(monkeypatch: pytest.MonkeyPatch
                                   "TARGET_AUDIENCE": "https://coordinator.example"})
         assert send(message()).startswith("http 2")
     assert len(srv.requests) == 1 and "Authorization" not in srv.requests[0].headers
+
+
+def test_a_message_pubsub_would_refuse_is_target_failed_before_publishing() -> None:
+    published: list[bytes] = []
+    send = pubsub_sender("go", lambda topic, data, attributes: published.append(data) or "1")
+    big = Outgoing("t/2026-02-10", {"x": "y" * 9_500_000},
+                   {"trigger_id": "t/2026-02-10", "transition": "t"})
+    with pytest.raises(TargetFailed, match="Pub/Sub refuses it"):
+        send(big)
+    assert published == []

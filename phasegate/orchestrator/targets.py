@@ -92,6 +92,9 @@ class Outgoing:
 Send = Callable[[Outgoing], str]  # what was sent, as a short id: a message id or "http 204"
 
 
+MAX_BODY_BYTES = 9_000_000  # under Pub/Sub's 10 MB request limit, attributes included
+
+
 def encode_body(body: Any) -> bytes:
     """Compact, key-sorted JSON in UTF-8: the same bytes for the same firing, every time.
 
@@ -118,6 +121,10 @@ def pubsub_sender(topic: str, publish: Publish) -> Send:
 
     def send(message: Outgoing) -> str:
         data = encode_body(message.body)
+        if len(data) > MAX_BODY_BYTES:
+            raise TargetFailed(f"the message for {message.trigger_id} is {len(data):,} bytes, "
+                               f"more than {MAX_BODY_BYTES:,}: Pub/Sub refuses it; shorten the "
+                               "target's message template")
         try:
             return str(publish(topic, data, dict(message.attributes)))
         except Exception as error:
