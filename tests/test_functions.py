@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from tests.conftest import REPO
 from tests.functions_server import (
@@ -77,3 +78,80 @@ def test_canary_entry_serves_the_run_as_json(project_id, tmp_path):
         run = json.loads(response.read())
     assert response.status == 200
     assert {c["transition"] for c in run["checks"]} == {"phase2_to_phase3", "phase3_to_phase4"}
+
+
+def _unreachable_firestore_env(**extra: str) -> dict[str, str]:
+    """A served function whose Firestore is a loopback port where nothing listens."""
+    from phasegate.scenario.emulators import free_port
+
+    return emulator_env("test-unreachable", FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",
+                        **extra)
+
+
+@contextmanager
+def _serve_http_without_probing_the_function(source, target, env, log):
+    """``serve`` for an HTTP function whose every call is slow: ready when /robots.txt answers.
+
+    ``serve`` probes ``/``, which calls the function; with Firestore unreachable
+    each call takes the delivery's whole budget, longer than the probe waits.
+    functions-framework answers /robots.txt itself, never calling the function.
+    """
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from phasegate.scenario.emulators import free_port
+    from tests.functions_server import _stop
+
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "functions_framework", "--source", str(source), "--target",
+             target, "--signature-type", "http", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=source.parent,
+            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                urllib.request.urlopen(f"{url}/robots.txt", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answered (404)
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.1)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _checkpoint_lines(log_text: str) -> list[dict]:
+    return [json.loads(x) for x in log_text.splitlines() if x.startswith("{")]
+
+
+def test_push_entry_answers_an_unreachable_firestore_quietly_with_503(tmp_path):
+    env = _unreachable_firestore_env(PHASEGATE_TRANSITION="phase2_to_phase3")
+    with _serve_http_without_probing_the_function(REPO / "orchestrator" / "main.py", "on_push",
+                                                   env, tmp_path / "server.log") as url:
+        status = post(url, push_body(completion("NbacGamebookProcessor"), "m-1"))
+    log = (tmp_path / "server.log").read_text()
+    assert status == 503, log[-2000:]  # not acknowledged: Pub/Sub delivers again
+    assert [x["checkpoint"] for x in _checkpoint_lines(log)].count("STORE_UNAVAILABLE") == 1
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_cloud_event_entry_answers_an_unreachable_firestore_quietly_with_503(tmp_path):
+    env = _unreachable_firestore_env(PHASEGATE_TRANSITION="phase2_to_phase3")
+    with serve(REPO / "orchestrator" / "main.py", "on_completion", "cloudevent", env,
+               tmp_path / "server.log") as url:
+        status = post_binary_cloud_event(
+            url, push_body(completion("NbacGamebookProcessor"), "ce-1"), "ce-1")
+    log = (tmp_path / "server.log").read_text()
+    assert status == 503, log[-2000:]
+    assert [x["checkpoint"] for x in _checkpoint_lines(log)].count("STORE_UNAVAILABLE") == 1
+    assert "Traceback" not in log, log[-3000:]

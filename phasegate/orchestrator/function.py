@@ -10,19 +10,33 @@ created on the first delivery, so the import stays cheap.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import functions_framework
+from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.wrappers import Response
 
-from phasegate.orchestrator.core import Orchestrator
+from phasegate.orchestrator.core import Orchestrator, TriggerInProgress, TriggerPublishFailed
 from phasegate.orchestrator.logs import CheckpointLog
+from phasegate.orchestrator.store import StoreUnavailable
 from phasegate.runtime import Expectations, ExpectationsError
 
+Answer = tuple[str, int] | tuple[str, int, dict[str, str]]
 OnCompletion = Callable[[Any], None]
-OnPush = Callable[[Any], tuple[str, int]]
+OnPush = Callable[[Any], Answer]
+# A delivery that failed for a reason that passes (the checkpoint its log line has):
+# answered non-2xx so that Pub/Sub delivers it again, without a traceback.
+RETRYABLE: tuple[tuple[type[Exception], str], ...] = (
+    (StoreUnavailable, "STORE_UNAVAILABLE"),
+    (TriggerInProgress, "TRIGGER_IN_PROGRESS"),
+    (TriggerPublishFailed, "TRIGGER_FAILED"),
+)
+RETRY_STATUS = 503
+JSON = {"Content-Type": "application/json"}
 
 
 class ColdStartFailed(RuntimeError):
@@ -49,14 +63,44 @@ def check_deployment(expectations: Expectations, environ: dict[str, str]) -> str
     return transition
 
 
+def retry_body(checkpoint: str) -> str:
+    """The short answer to a delivery Pub/Sub should make again (details are in the log)."""
+    return json.dumps({"checkpoint": checkpoint, "redeliver": True,
+                       "message": f"{checkpoint}: see its log line; Pub/Sub delivers again"})
+
+
+def retryable_checkpoint(error: Exception) -> str | None:
+    """The checkpoint of a failure that a redelivery may cure, None for any other."""
+    for kind, checkpoint in RETRYABLE:
+        if isinstance(error, kind):
+            return checkpoint
+    return None
+
+
+class Redeliver(ServiceUnavailable):
+    """A CloudEvent delivery to fail quietly: a 503 with a short JSON body, no traceback.
+
+    functions-framework ignores a CloudEvent function's return value, so raising
+    is the only way to answer non-2xx; an HTTP exception is answered as it is,
+    where any other exception is logged with its traceback.
+    """
+
+    def __init__(self, checkpoint: str) -> None:
+        super().__init__(description=checkpoint, response=Response(
+            retry_body(checkpoint), RETRY_STATUS, headers=JSON))
+
+
 def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None,
                       log: CheckpointLog | None = None) -> tuple[OnCompletion, OnPush]:
     """``(on_completion, on_push)`` for the generated expectations at ``path``.
 
     ``on_completion`` takes an Eventarc CloudEvent; ``on_push`` a Pub/Sub push
     request (HTTP, ``{"message": ..., "subscription": ...}``). Both store a
-    malformed message and acknowledge it; a transient failure raises, so
-    Pub/Sub delivers again.
+    malformed message and acknowledge it. A transient failure (Firestore
+    unavailable, another delivery attempt firing, the trigger not sent) has
+    already written its JSON log line; it is answered 503 with a short JSON
+    body naming that checkpoint, so Pub/Sub delivers again, and no traceback
+    is logged.
     """
     env = dict(os.environ if environ is None else environ)
     log = log or CheckpointLog(project=env.get("GOOGLE_CLOUD_PROJECT"))
@@ -80,11 +124,23 @@ def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None
 
     def on_completion(cloud_event: Any) -> None:
         """One processor-completion message, delivered by Eventarc as a CloudEvent."""
-        orchestrator().handle_push(cloud_event.data)
+        try:
+            orchestrator().handle_push(cloud_event.data)
+        except Exception as error:
+            checkpoint = retryable_checkpoint(error)
+            if checkpoint is None:
+                raise
+            raise Redeliver(checkpoint) from None
 
-    def on_push(request: Any) -> tuple[str, int]:
+    def on_push(request: Any) -> Answer:
         """One processor-completion message, delivered by a Pub/Sub push subscription."""
-        orchestrator().handle_push(request.get_data(cache=False))
+        try:
+            orchestrator().handle_push(request.get_data(cache=False))
+        except Exception as error:
+            checkpoint = retryable_checkpoint(error)
+            if checkpoint is None:
+                raise
+            return retry_body(checkpoint), RETRY_STATUS, JSON
         return "", 204
 
     functions_framework.cloud_event(on_completion)  # registers the signature by name
