@@ -104,8 +104,12 @@ def test_a_tier_fires_on_a_delivery_once_it_is_due(project_id: str) -> None:
     assert waiting["message"].endswith(
         "next: tier 30m (at least 4) due 2026-02-10 15:30 UTC holds once due")
     clock.advance(minutes=30)
-    outcome = orch.fire_due(dt.date.fromisoformat(RUN_KEY))
-    assert outcome.triggered_now
+    # a delivery (the fifth processor reports a failure) finds the tier due and fires it
+    from phasegate.orchestrator.messages import parse_completion
+
+    outcome = orch.handle(parse_completion(json.dumps(
+        completion(PHASE3[4], RUN_KEY, status="failed")).encode(), None))
+    assert outcome.triggered_now and outcome.reason == "tier:30m"
     [(topic, body, attributes)] = published.messages
     assert topic == "nba-phase4-trigger"
     assert body["reason"] == "tier:30m"
@@ -256,6 +260,7 @@ def test_http_target_gets_exactly_one_successful_post(project_id: str, http_targ
         deliver(orch, PHASE3[4:], clock)
     assert document(project_id).get("_trigger_pending") is True
     assert "secret" not in stream.getvalue()
+    assert "secret" not in str(document(project_id).get("_trigger_error"))
     clock.advance(minutes=3)
     orch.handle(_completion(PHASE3[4]))  # the redelivery: 200
     orch.handle(_completion(PHASE3[0]))  # a late duplicate: nothing more
@@ -321,6 +326,22 @@ def test_the_fire_command_fires_once_then_refuses(project_id: str, emulators: An
     assert unknown.returncode == 2 and "unknown transition" in unknown.stderr
 
 
+def test_the_fire_command_sends_to_the_trigger_topic_once(project_id: str, emulators: Any,
+                                                          ) -> None:
+    from tests.conftest import run_phasegate
+    from tests.orchestrator_helpers import create_trigger_subscription, drain
+
+    subscription = create_trigger_subscription(project_id)
+    env = {"GOOGLE_CLOUD_PROJECT": project_id, "FIRESTORE_EMULATOR_HOST": emulators["firestore"],
+           "PUBSUB_EMULATOR_HOST": emulators["pubsub"]}
+    fired = run_phasegate("fire", TRANSITION, RUN_KEY, "--reason", "go ahead", env=env)
+    assert fired.returncode == 0, fired.stderr
+    again = run_phasegate("fire", TRANSITION, RUN_KEY, "--reason", "again", env=env)
+    assert again.returncode == 1
+    [message] = drain(subscription)
+    assert (message["reason"], message["trigger_id"]) == ("manual", f"{TRANSITION}/{RUN_KEY}")
+
+
 def test_the_fire_command_exits_3_when_firestore_is_unreachable(tmp_path: Any,
                                                                  project_id: str) -> None:
     from tests.conftest import run_phasegate
@@ -332,7 +353,9 @@ def test_the_fire_command_exits_3_when_firestore_is_unreachable(tmp_path: Any,
                            env={"GOOGLE_CLOUD_PROJECT": project_id,
                                 "FIRESTORE_EMULATOR_HOST": own.host})
     assert result.returncode == 3, result.stderr
-    assert "not fired" in result.stderr or "cannot reach Firestore" in result.stderr
+    assert result.stderr.startswith("phasegate: error: cannot reach Firestore (")
+    assert f"phase2_to_phase3/{RUN_KEY} was not fired" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_slow_fan_out_keeps_its_claim_and_a_redelivery_sends_nothing(project_id: str) -> None:
@@ -411,7 +434,6 @@ def test_the_canary_claims_with_the_real_clock_and_logs_where_it_logs(
     from phasegate.generation import canary_settings
     from phasegate.registry.loading import load_registry
     from tests.conftest import REPO
-
     from tests.orchestrator_helpers import create_trigger_subscription, drain
 
     subscription = create_trigger_subscription(project_id)

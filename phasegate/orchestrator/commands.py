@@ -34,6 +34,7 @@ def fire_command(loaded: LoadedRegistry, root: Path, *, transition: str, run_key
         Orchestrator,
         TriggerInProgress,
         TriggerPublishFailed,
+        is_store_error,
     )
     from phasegate.orchestrator.logs import CheckpointLog
     from phasegate.orchestrator.store import StoreUnavailable
@@ -74,8 +75,12 @@ def fire_command(loaded: LoadedRegistry, root: Path, *, transition: str, run_key
               "pending and a delivery or the next canary run retries it", file=err)
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - a person reads this; the firing stays pending
-        print(f"phasegate: error: {transition}/{run_key} was not fired: {one_line(error)}",
-              file=err)
+        if is_store_error(error):
+            print(f"phasegate: error: cannot reach Firestore ({one_line(error)[:200]}); "
+                  f"{transition}/{run_key} was not fired", file=err)
+        else:
+            print(f"phasegate: error: {transition}/{run_key} was not fired: {one_line(error)}",
+                  file=err)
         return EXIT_FAILED
     if outcome.triggered_now:
         missing = ", ".join(outcome.missing) or "none"

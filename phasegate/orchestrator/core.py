@@ -135,7 +135,7 @@ class Orchestrator:
             self._unavailable(error)
             raise
         except Exception as error:
-            if _is_store_error(error):
+            if is_store_error(error):
                 self._unavailable(error)
                 raise StoreUnavailable(str(error)) from error
             raise
@@ -641,7 +641,7 @@ def marker_mode(expectations: Expectations, transition: str, run_key: str,
     return expectations.expectation(transition, dt.date.fromisoformat(run_key), now).mode
 
 
-def _is_store_error(error: Exception) -> bool:
+def is_store_error(error: Exception) -> bool:
     """A Firestore failure that another delivery may not meet (an outage, a timeout)."""
     from google.api_core import exceptions
 
