@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,82 @@ def test_other_failures_still_raise(monkeypatch: pytest.MonkeyPatch) -> None:
     with flask.Flask(__name__).test_request_context("/", method="POST", data=b"{}"), \
             pytest.raises(ZeroDivisionError):
         on_push(flask.request)
+
+
+# --- an HTTP target the deployment cannot reach is found at cold start -----------------------
+
+HTTP_TARGET = {"kind": "http", "url_env": "COORDINATOR_URL", "audience_env": "COORDINATOR_AUD",
+               "message": None, "each": None, "timeout_seconds": 5}
+GOOD_ENV = {"COORDINATOR_URL": "https://coordinator.example/hooks/SECRETPATH42?k=SECRETQ42",
+            "COORDINATOR_AUD": "https://coordinator.example"}
+
+
+def _with_http_target(tmp_path: Path) -> Path:
+    """The reference expected.json, phase3_to_phase4 firing by POST instead of Pub/Sub."""
+    import json
+
+    from phasegate.runtime import content_digest
+
+    data = json.loads((REPO / "canary" / "expected.json").read_text())
+    data["transitions"]["phase3_to_phase4"]["target"] = dict(HTTP_TARGET)
+    data["content_digest"] = content_digest(data)  # as `phasegate generate` would write it
+    path = tmp_path / "expected.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(("environ", "named", "why"), [
+    ({}, "COORDINATOR_URL", "is not set"),
+    ({"COORDINATOR_URL": "  "}, "COORDINATOR_URL", "is not set"),
+    ({**GOOD_ENV, "COORDINATOR_URL": "http://coordinator.example/hooks/SECRETPATH42"},
+     "the URL in COORDINATOR_URL", "plain http"),
+    ({**GOOD_ENV, "COORDINATOR_URL": "coordinator.example/SECRETPATH42"},
+     "the URL in COORDINATOR_URL", "no scheme"),
+    ({"COORDINATOR_URL": GOOD_ENV["COORDINATOR_URL"]}, "COORDINATOR_AUD", "is not set"),
+])
+def test_an_unusable_http_target_fails_the_orchestrator_at_cold_start(
+        environ: dict[str, str], named: str, why: str, tmp_path: Path) -> None:
+    from phasegate.orchestrator.function import ColdStartFailed, function_handlers
+    from phasegate.orchestrator.logs import CheckpointLog
+
+    stream = io.StringIO()
+    with pytest.raises(ColdStartFailed) as raised:
+        function_handlers(_with_http_target(tmp_path), log=CheckpointLog(stream),
+                          environ={"PHASEGATE_TRANSITION": "phase3_to_phase4", **environ})
+    assert named in str(raised.value) and why in str(raised.value)
+    assert "COLD_START_FAILED" in stream.getvalue() and named in stream.getvalue()
+    assert "SECRET" not in stream.getvalue() + str(raised.value)  # never the URL
+
+
+def test_a_usable_http_target_and_other_transitions_start(tmp_path: Path) -> None:
+    from phasegate.orchestrator.function import function_handlers
+
+    path = _with_http_target(tmp_path)
+    function_handlers(path, environ={"PHASEGATE_TRANSITION": "phase3_to_phase4", **GOOD_ENV})
+    # phase2_to_phase3 fires to Pub/Sub: the HTTP target's variables are not its business
+    function_handlers(path, environ={"PHASEGATE_TRANSITION": "phase2_to_phase3"})
+
+
+def test_the_canary_reports_an_unusable_http_target_in_every_run_and_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phasegate.canary import function as canary_function
+    from phasegate.canary import run, store
+
+    calls: list[list[str]] = []
+
+    def fake_run_once(store: object, settings: object, now: object, **kwargs: object) -> object:
+        calls.append(list(kwargs.get("problems", ())))  # type: ignore[call-overload]
+        return run.RunResult(now, errors=calls[-1])  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "run_once", fake_run_once)
+    monkeypatch.setattr(store, "firestore_client", lambda project: object())
+    canary_http = canary_function.function_handler(  # a cold start that does not fail
+        _with_http_target(tmp_path), environ={"COORDINATOR_URL": "ftp://x.example/SECRET9"})
+    body, status, _ = canary_http(None)
+    [problems] = calls
+    [problem] = problems
+    assert "phase3_to_phase4" in problem and "the URL in COORDINATOR_URL" in problem
+    assert "SECRET" not in problem
+    assert status == 500 and problem in body  # Cloud Scheduler records it, as any CANARY_ERROR
+    assert canary_function.target_problems(
+        canary_function.load_settings(_with_http_target(tmp_path), {}), GOOD_ENV) == []

@@ -4,6 +4,12 @@ Cloud Scheduler calls it; it runs the canary once and answers 200 with the
 run's JSON when the run completed (alerting or not) and 500 when the canary
 could not do its job, so that Cloud Scheduler records the failure too. A
 missing or foreign expected.json fails at cold start with one log line.
+
+The canary fires tiers that come due (and retries pending firings) through
+the orchestrator's path, so an HTTP target it cannot reach from its own
+environment (URL variable unset or refused, audience variable unset) is a
+problem of every run, reported like a settings problem (CANARY_ERROR): the
+canary still evaluates and alerts.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,23 @@ def load_settings(path: Path | str, environ: dict[str, str]) -> Settings:
     return settings_from(expectations)
 
 
+def target_problems(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """Every transition whose HTTP target the canary could not fire from ``environ``."""
+    from phasegate.orchestrator.function import http_target_problem
+
+    transitions = settings.expectations.get("transitions")
+    if not isinstance(transitions, Mapping):
+        return []  # the run's own settings check says so
+    problems = []
+    for name in sorted(transitions):
+        spec = transitions[name]
+        problem = http_target_problem(name, spec, environ) if isinstance(spec, Mapping) else None
+        if problem:
+            problems.append(f"the canary cannot fire this target when a tier comes due: "
+                            f"{problem}")
+    return problems
+
+
 def function_handler(path: Path | str, *, environ: dict[str, str] | None = None) -> CanaryHttp:
     """``canary_http(request)`` for the expected.json at ``path``; fails at cold start if bad."""
     env = dict(os.environ if environ is None else environ)
@@ -53,6 +76,7 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
         _cold_start_failed(str(error), path)
         raise
     project = env.get("GOOGLE_CLOUD_PROJECT")
+    problems = target_problems(settings, env)  # the environment is fixed for the instance
 
     def canary_http(request: Any) -> tuple[str, int, dict[str, str]]:
         """Run the canary once (Cloud Scheduler's POST).
@@ -67,7 +91,7 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
         try:
             store = CanaryStore(firestore_client(project),
                                 pipeline=str(settings.expectations["pipeline"]))
-            result = run_once(store, settings, now)
+            result = run_once(store, settings, now, problems=problems)
         except FirestoreUnavailable as error:
             result = report_failure(settings, now, f"the canary could not reach Firestore: "
                                                    f"{error}")

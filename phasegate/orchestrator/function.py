@@ -4,7 +4,10 @@
 module, checks that it serves ``PHASEGATE_TRANSITION`` (and, when the
 deployment plan set ``PHASEGATE_REGISTRY_DIGEST``, that it comes from that
 registry), and fails right there with one JSON log line naming the file if
-not, never at the first message. The Firestore and Pub/Sub clients are
+not, never at the first message. A transition that fires by POSTing to an HTTP
+target is checked there too: its URL variable set and a URL the rules
+accept, its audience variable set when the registry names one (the firing
+itself may come hours later). The Firestore and Pub/Sub clients are
 created on the first delivery, so the import stays cheap.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from phasegate.orchestrator.core import Orchestrator, TriggerInProgress, Trigger
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.store import StoreUnavailable
 from phasegate.runtime import Expectations, ExpectationsError
+from phasegate.urls import UrlRefused, parse_secret_url
 
 Answer = tuple[str, int] | tuple[str, int, dict[str, str]]
 OnCompletion = Callable[[Any], None]
@@ -43,6 +47,35 @@ class ColdStartFailed(RuntimeError):
     """The deployment cannot serve: wrong or missing generated file, or unset variables."""
 
 
+def http_target_problem(transition: str, spec: Mapping[str, Any],
+                        environ: Mapping[str, str]) -> str | None:
+    """Why ``transition``'s HTTP target cannot be fired from ``environ``; None if it can.
+
+    Checks what a firing would read: the URL variable (set, and a URL that
+    :func:`phasegate.urls.parse_secret_url` accepts) and the audience variable
+    when the target names one. Names variables, never their values (a refused
+    URL shows at most its scheme and host). Any other target: None.
+    """
+    target = spec.get("target")
+    if not isinstance(target, Mapping) or target.get("kind") != "http":
+        return None
+    url_env = str(target.get("url_env") or "")
+    fires = f"{transition} fires by POSTing to the URL in {url_env}"
+    fix = "set it on the function (`phasegate deploy plan` passes it) and deploy again"
+    if not environ.get(url_env, "").strip():
+        return f"{fires}, but environment variable {url_env} is not set; {fix}"
+    try:
+        parse_secret_url(environ[url_env], f"the URL in {url_env}")
+    except UrlRefused as error:
+        return f"{transition} fires by POSTing to a URL the rules refuse: {error}"
+    audience_env = target.get("audience_env")
+    if isinstance(audience_env, str) and audience_env \
+            and not environ.get(audience_env, "").strip():
+        return (f"{fires} with an ID token for the audience in {audience_env}, but environment "
+                f"variable {audience_env} is not set; {fix}")
+    return None
+
+
 def check_deployment(expectations: Expectations, environ: dict[str, str]) -> str:
     """The transition this deployment serves, or ColdStartFailed saying what is wrong."""
     transition = environ.get("PHASEGATE_TRANSITION", "")
@@ -51,7 +84,7 @@ def check_deployment(expectations: Expectations, environ: dict[str, str]) -> str
         raise ColdStartFailed(f"PHASEGATE_TRANSITION is not set; {expectations.source} serves "
                               f"one of: {known}")
     try:
-        expectations.transition(transition)
+        spec = expectations.transition(transition)
     except ExpectationsError as error:
         raise ColdStartFailed(str(error)) from error
     wanted = environ.get("PHASEGATE_REGISTRY_DIGEST", "")
@@ -60,6 +93,9 @@ def check_deployment(expectations: Expectations, environ: dict[str, str]) -> str
             f"{expectations.source} was generated from another registry (digest "
             f"{expectations.registry_digest[:12]}, the deployment expects {wanted[:12]}); "
             "run `phasegate generate` and deploy again")
+    problem = http_target_problem(transition, spec, environ)
+    if problem:
+        raise ColdStartFailed(problem)
     return transition
 
 
