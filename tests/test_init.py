@@ -420,3 +420,56 @@ def test_a_pipeline_named_like_a_yaml_boolean_stays_a_string(
     assert result.returncode == 0, result.stderr
     assert '\npipeline: "yes"\n' in (tmp_path / "registry/processors.yaml").read_text()
     assert registry_findings(tmp_path) == []
+
+
+# --- the Action in validator/README.md; a setup that is already there --------------------------
+
+
+def test_the_prefixed_validator_readme_passes_the_registry_to_the_action(
+        tmp_path: Path, generated: list[tuple[Path, str]]) -> None:
+    import yaml
+
+    assert init(tmp_path, prefix="infra/phasegate").returncode == 0
+    readme = (tmp_path / "infra/phasegate/validator/README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    [_, action] = yaml.safe_load(block)["steps"]
+    assert action["with"] == {"registry": "infra/phasegate/registry/processors.yaml"}
+    inputs = yaml.safe_load((Path(__file__).parent.parent / "validator/action.yml").read_text())[
+        "inputs"]
+    assert set(action["with"]) <= set(inputs)  # only inputs the Action has (no baseline)
+
+
+def test_the_unprefixed_validator_readme_needs_no_inputs(
+        tmp_path: Path, generated: list[tuple[Path, str]]) -> None:
+    import yaml
+
+    assert init(tmp_path).returncode == 0
+    readme = (tmp_path / "validator/README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "with" not in yaml.safe_load(block)["steps"][1]
+
+
+def test_init_under_another_prefix_warns_about_the_existing_setup(
+        tmp_path: Path, generated: list[tuple[Path, str]]) -> None:
+    assert init(tmp_path, prefix="infra/phasegate").returncode == 0
+    again = init(tmp_path, prefix="ops")
+    assert again.returncode == 0
+    warnings = [line for line in again.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, again.stderr  # the hooks and the file: one setup, one warning
+    assert "infra/phasegate/registry/processors.yaml" in warnings[0]
+    assert "--prefix infra/phasegate" in warnings[0]
+    back = init(tmp_path, prefix="infra/phasegate")  # itself is no other setup; ops is now
+    assert "--prefix infra/phasegate" not in back.stderr and "--prefix ops" in back.stderr
+
+
+def test_init_warns_about_a_pre_commit_config_whose_hooks_name_another_registry(
+        tmp_path: Path, generated: list[tuple[Path, str]]) -> None:
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://github.com/phasegate/phasegate\n    rev: v0.1.0\n"
+        "    hooks:\n      - id: phasegate-validate\n"
+        "        args: [--registry, tools/pg/registry/processors.yaml]\n")
+    result = init(tmp_path)
+    assert result.returncode == 0
+    assert ("phasegate: warning: another phasegate setup is already here (the phasegate hooks "
+            "in .pre-commit-config.yaml validate tools/pg/registry/processors.yaml)"
+            ) in result.stderr

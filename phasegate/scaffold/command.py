@@ -45,6 +45,11 @@ GENERATED = (  # what the starter registry lists under `generate:`, relative to 
     "deploy/canary-scheduler.json",
     "deploy/canary-monitoring.json",
 )
+# Where another phasegate setup is looked for: folders never searched, and how deep.
+_NOT_SEARCHED = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
+_SEARCH_DEPTH = 6  # folders below DIR holding registry/processors.yaml at most
+_SEARCH_FOLDERS = 20_000  # folders looked into at most: a huge tree is not walked whole
+_REGISTRY_ARG = re.compile(r"--registry(?:\s*,\s*|\s*=\s*|\s+)['\"]?([^\s,\]'\"]+)")
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 _PREFIX_PART = re.compile(r"\.?[A-Za-z0-9_][A-Za-z0-9._-]*")
 
@@ -139,6 +144,8 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
         to_check = [item.path for item in missing]
     for path in to_check:
         _check_inside(root, directory, path)
+    for warning in other_setups(root, registry):
+        print(f"phasegate: warning: {warning}", file=err)
 
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -171,6 +178,61 @@ def _init(directory: Path, pipeline: str | None, prefix: str | None,
         if (root / path).is_file():
             print(f"created {path}", file=out)
     return code
+
+
+def other_setups(root: Path, registry: PurePosixPath) -> list[str]:
+    """Phasegate setups already in ``root`` whose registry is not ``registry``.
+
+    Found two ways: the registry that the phasegate hooks of an existing
+    ``.pre-commit-config.yaml`` pass (``--registry``; without it the default),
+    and any ``registry/processors.yaml`` under ``root`` (symlinks not followed,
+    hidden and dependency folders skipped, the depth bounded).
+    """
+    found: dict[str, str] = {}
+    for path in _hook_registries(root):
+        found.setdefault(path, f"the phasegate hooks in {PRE_COMMIT} validate {path}")
+    for path in _registries_under(root):
+        found.setdefault(path, f"{path} exists")
+    wanted = registry.as_posix()
+    warnings = []
+    for path, how in sorted(found.items()):
+        if path == wanted:
+            continue
+        parent = PurePosixPath(path).parent.parent
+        again = (f"--prefix {parent.as_posix()}" if parent.parts else "no --prefix")
+        warnings.append(f"another phasegate setup is already here ({how}); this run scaffolds "
+                        f"one at {wanted}. To work on the existing one, run init with {again}")
+    return warnings
+
+
+def _hook_registries(root: Path) -> list[str]:
+    """The registries an existing pre-commit config's phasegate hooks pass, if it has any."""
+    target = root / PRE_COMMIT
+    try:
+        if not _resolve(target).is_relative_to(root) or not target.is_file():
+            return []
+        with target.open("rb") as handle:
+            text = handle.read(1024 * 1024).decode("utf-8", errors="replace")
+    except (OSError, Refused):
+        return []
+    if "phasegate-validate" not in text and "phasegate-generate-check" not in text:
+        return []
+    named = [match.group(1) for match in _REGISTRY_ARG.finditer(text)]
+    return [str(PurePosixPath(path)) for path in named] or [REGISTRY.as_posix()]
+
+
+def _registries_under(root: Path) -> list[str]:
+    """``*/registry/processors.yaml`` files under ``root``, as paths relative to it."""
+    found: list[str] = []
+    for looked, (folder, subfolders, files) in enumerate(os.walk(root), 1):
+        here = Path(folder)
+        depth = len(here.relative_to(root).parts)
+        subfolders[:] = [] if depth >= _SEARCH_DEPTH or looked > _SEARCH_FOLDERS else sorted(
+            name for name in subfolders
+            if not name.startswith(".") and name not in _NOT_SEARCHED)
+        if here.name == REGISTRY.parent.name and REGISTRY.name in files:
+            found.append((here / REGISTRY.name).relative_to(root).as_posix())
+    return found
 
 
 def _propose(root: Path, directory: Path, base: PurePosixPath, from_code: Sequence[str],
@@ -217,6 +279,8 @@ def _plan(name: str, base: PurePosixPath, proposal: Proposal | None = None) -> l
                  if base.parts else "")
     # validate fails only on findings not in the baseline (empty at first: findings in code
     # found later can be accepted with --update-baseline; the registry's never)
+    action_with = (f"\n    with:\n      registry: {(base / REGISTRY).as_posix()}"
+                   if base.parts else "")
     validate_hook_args = ", ".join(
         ([f"--registry, {(base / REGISTRY).as_posix()}"] if base.parts else [])
         + [f"--baseline, {prefix}validator/baseline.json"])
@@ -228,6 +292,7 @@ def _plan(name: str, base: PurePosixPath, proposal: Proposal | None = None) -> l
         "registry_args": registry_args,
         "hook_args": hook_args,
         "validate_hook_args": validate_hook_args,
+        "action_with": action_with,
     }
 
     def fill(template: str, **extra: str) -> str:

@@ -1,7 +1,8 @@
 """What ``phasegate init`` writes: plain text, filled in with :class:`string.Template`.
 
-``$pipeline``, ``$prefix`` (``""`` or ``"PATH/"``), ``$version`` and
-``$registry_args`` are the only placeholders; ``$$`` is a literal ``$``.
+``$pipeline``, ``$prefix`` (``""`` or ``"PATH/"``), ``$version``,
+``$registry_args`` and the hook and Action arguments built from them are the
+placeholders; ``$$`` is a literal ``$``.
 Everything here is a Python constant, so the wheel needs no package data.
 """
 
@@ -159,8 +160,12 @@ To run the validator in GitHub Actions with the published Action:
 ```yaml
 steps:
   - uses: actions/checkout@v4
-  - uses: phasegate/phasegate/validator@v0
+  - uses: phasegate/phasegate/validator@v0$action_with
 ```
+
+The Action takes no baseline: once `${prefix}validator/baseline.json` records
+findings, use the workflow `phasegate init` wrote
+(`.github/workflows/phasegate.yml`), which passes it.
 """
 
 PRE_COMMIT_ENTRY = """\
