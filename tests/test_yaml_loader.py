@@ -138,3 +138,78 @@ def test_deep_nesting_is_refused_not_a_crash():
     [problem] = doc.problems
     # PyYAML 6.0.4 stops at its own depth limit; older versions reach ours
     assert problem.kind == "syntax" and "nest" in problem.message
+
+
+# --- tags: plain YAML only ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "tag", "column"), [
+    ("a: !!python/object/apply:os.system [echo hi]\n", "!!python/object/apply:os.system", 4),
+    ("a: !!python/name:os.system\n", "!!python/name:os.system", 4),
+    ("a: !foo bar\n", "!foo", 4),
+    ("a: !foo {x: 1}\n", "!foo", 4),
+    ("a: !Ref [x]\n", "!Ref", 4),
+    ("!foo\nx: 1\n", "!foo", 1),
+    ("a: !!set {x}\n", "!!set", 4),
+    ("a: !!omap [{x: 1}]\n", "!!omap", 4),
+    ("a: !!binary aGVsbG8=\n", "!!binary", 4),
+])
+def test_a_tag_beyond_plain_yaml_is_a_syntax_problem_at_its_node(text, tag, column):
+    doc = load_text(text)
+    [problem] = doc.problems
+    assert (problem.kind, problem.position) == ("syntax", Position(1, column))
+    assert problem.message.startswith(f"tag {tag} is not allowed: ")
+    assert doc.fatal
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("a: !!str 1\n", "1"), ("a: !!int '3'\n", 3), ("a: !!float 1\n", 1.0),
+    ("a: !!bool true\n", True), ("a: !!null ''\n", None),
+    ("a: !!timestamp 2026-01-01\n", dt.date(2026, 1, 1)), ("a: ! x\n", "x"),
+    ("a: !!map {x: 1}\n", {"x": 1}), ("a: !!seq [1]\n", [1]),
+    ("a: !<tag:yaml.org,2002:str> x\n", "x"),
+])
+def test_plain_yaml_tags_stay_fine(text, value):
+    doc = load_text(text)
+    assert doc.problems == [] and doc.data == {"a": value}
+
+
+def test_a_tag_on_the_wrong_kind_of_node_says_so():
+    [problem] = load_text("a: !!str [x]\n").problems
+    assert problem.message.startswith("tag !!str does not fit a list: ")
+
+
+def test_an_aliased_tagged_node_is_reported_once():
+    doc = load_text("b: &x !foo [1]\nc: *x\nd: [*x, *x]\ne: &y !bar v\nf: [*y, *y]\n")
+    assert [(p.position.line, p.subject) for p in doc.problems] == [(1, "!foo"), (4, "!bar")]
+
+
+def test_an_unknown_tag_in_a_registry_is_pg001_at_its_line_and_column():
+    from tests.conftest import findings_for
+
+    text = (REGISTRY_HEAD + "processors:\n"
+            "  p2_a: {phase: 2, aliases: !!python/object/apply:os.system [echo hi]}\n")
+    [finding] = findings_for(text)
+    assert (finding.rule, finding.line, finding.column) == ("PG001", 6, 29)
+    assert "tag !!python/object/apply:os.system is not allowed" in finding.message
+
+
+def test_an_unknown_tag_in_a_referenced_file_is_pg206_not_a_crash(tmp_path: Path):
+    from phasegate.registry.loading import load_registry
+    from phasegate.validator.check import check_loaded
+
+    (tmp_path / "registry").mkdir()
+    (tmp_path / "registry/processors.yaml").write_text(
+        REGISTRY_HEAD + "processors:\n  p2_a: {phase: 2}\nreferences:\n  files:\n"
+        "    - {path: config/jobs.yaml, select: 'jobs.*.processor', kind: processor}\n")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/jobs.yaml").write_text(
+        "jobs:\n  one: {processor: p2_a}\n  two: !Ref {processor: p2_b}\n")
+    loaded = load_registry(tmp_path / "registry/processors.yaml", "registry/processors.yaml")
+    findings = [f for f in check_loaded(loaded, tmp_path) if f.rule != "PG201"]
+    assert [f.rule for f in findings] == ["PG206"]
+    assert "config/jobs.yaml" in findings[0].message + findings[0].path
+    assert "tag !Ref is not allowed" in findings[0].message
+
+
+REGISTRY_HEAD = "version: 1\npipeline: demo\ntimezone: UTC\nscrapers: {}\n"

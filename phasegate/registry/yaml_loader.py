@@ -3,7 +3,9 @@
 The validator must point at the exact line and column of a problem, and must
 refuse input that a plain ``yaml.safe_load`` would silently misread: duplicate
 keys (the last one wins without a word), YAML 1.1 booleans (``no`` becomes
-``False``) and alias bombs. So the file is *composed* into a node graph (by
+``False``), alias bombs and tags beyond plain YAML's (``!!python/...``,
+``!Ref``, ``!!set``, ``!!binary``), which would otherwise be read as the
+plain value under them without a word. So the file is *composed* into a node graph (by
 libyaml when it is present) and turned into Python values here, recording the
 position of every key and value by its path from the root.
 """
@@ -39,6 +41,13 @@ _ScalarNode = yaml.ScalarNode
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+# The tags a node may carry, written or resolved: plain YAML's, nothing else. ``value``
+# is what ``=`` resolves to (refused as before, as a value that cannot be read).
+_SCALAR_TAGS = frozenset(_YAML_TAG + name for name in (
+    "str", "int", "float", "bool", "null", "timestamp", "merge", "value"))
+_SEQUENCE_TAGS = frozenset({_YAML_TAG + "seq"})
+_MAPPING_TAGS = frozenset({_YAML_TAG + "map"})
 _UNAMBIGUOUS_BOOLEANS = {"true": True, "True": True, "TRUE": True,
                          "false": False, "False": False, "FALSE": False}
 
@@ -261,11 +270,41 @@ class _Refused(Exception):
 
 def _scalar_value(node: yaml.Node) -> Any:
     """A scalar's Python value by the YAML 1.1 safe rules (booleans as written)."""
-    if node.tag == _STR_TAG:
-        return node.value
+    if node.tag == _STR_TAG or node.tag not in _SCALAR_TAGS:
+        return node.value  # an unsupported tag is a problem of its own: the text as written
     if node.tag == _BOOL_TAG:
         return _UNAMBIGUOUS_BOOLEANS.get(str(node.value), node.value)
     return SafeConstructor().construct_object(node, deep=True)
+
+
+def shown_tag(tag: str) -> str:
+    """A tag as it is written: ``!!name`` for YAML's own, the tag itself otherwise."""
+    from phasegate.runtime import printable
+
+    text = f"!!{tag[len(_YAML_TAG):]}" if tag.startswith(_YAML_TAG) else tag
+    text = printable(text)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _tag_problem(node: yaml.Node) -> LoadProblem | None:
+    """A node whose tag is not plain YAML's for its kind: a problem at the node, or None."""
+    if isinstance(node, yaml.ScalarNode):
+        allowed, kind = _SCALAR_TAGS, "a value"
+    elif isinstance(node, yaml.SequenceNode):
+        allowed, kind = _SEQUENCE_TAGS, "a list"
+    else:
+        allowed, kind = _MAPPING_TAGS, "a mapping"
+    if node.tag in allowed:
+        return None
+    tag = shown_tag(str(node.tag))
+    plain = node.tag in _SCALAR_TAGS | _SEQUENCE_TAGS | _MAPPING_TAGS
+    what = f"tag {tag} does not fit {kind}" if plain else f"tag {tag} is not allowed"
+    return LoadProblem(
+        "syntax", _position(node.start_mark),
+        f"{what}: phasegate reads plain YAML only (mappings, lists, strings, numbers, "
+        "true/false, null, dates), and a tag would change what the text means; remove it",
+        tag,
+    )
 
 
 class _Builder:
@@ -276,6 +315,7 @@ class _Builder:
         self._scalars = SafeConstructor()
         self._built: dict[int, tuple[Any, int]] = {}
         self._active: set[int] = set()
+        self._refused: set[int] = set()  # nodes whose tag was reported
         self._expanded = 0
 
     def value(self, node: yaml.Node) -> Any:
@@ -304,6 +344,9 @@ class _Builder:
                 "syntax", _position(node.start_mark),
                 f"the document is nested more than {MAX_DEPTH} levels deep; refusing to load it",
             ))
+        if node.tag not in (_MAPPING_TAGS if isinstance(node, yaml.MappingNode)
+                            else _SEQUENCE_TAGS):
+            self._refuse_tag(node)
         before = self._expanded
         self._expanded += 1
         self._active.add(ident)
@@ -320,7 +363,22 @@ class _Builder:
         self._built[ident] = (result, self._expanded - before)
         return result
 
+    def _refuse_tag(self, node: yaml.Node) -> None:
+        """Record a node's unsupported tag once, however often it is aliased.
+
+        Its value is built as if it had none (never by the tag's constructor).
+        """
+        if id(node) in self._refused:
+            return
+        self._refused.add(id(node))
+        problem = _tag_problem(node)
+        if problem is not None:
+            self.problems.append(problem)
+
     def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self._refuse_tag(node)
+            return node.value  # never constructed: the text as written
         if node.tag == _BOOL_TAG:
             spelled = str(node.value)
             if spelled in _UNAMBIGUOUS_BOOLEANS:
