@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog="Run 'phasegate COMMAND --help' for a command's options.",
     )
+    from phasegate import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     init = commands.add_parser(
         "init", help="scaffold registry/, orchestrator/, canary/ and validator/ in a repository",

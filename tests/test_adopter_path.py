@@ -188,3 +188,15 @@ def test_the_canary_reports_an_unusable_http_target_in_every_run_and_goes_on(
     assert status == 500 and problem in body  # Cloud Scheduler records it, as any CANARY_ERROR
     assert canary_function.target_problems(
         canary_function.load_settings(_with_http_target(tmp_path), {}), GOOD_ENV) == []
+
+
+# --- phasegate --version -------------------------------------------------------------------
+
+
+def test_version_prints_the_package_version_and_exits_0() -> None:
+    from phasegate import __version__
+    from tests.conftest import run_phasegate
+
+    result = run_phasegate("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"phasegate {__version__}\n", "")
