@@ -200,3 +200,27 @@ def test_version_prints_the_package_version_and_exits_0() -> None:
     result = run_phasegate("--version")
     assert (result.returncode, result.stdout, result.stderr) == (
         0, f"phasegate {__version__}\n", "")
+
+
+# --- README's command summary names every command -------------------------------------------
+
+
+def _summary_block() -> str:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("```\nphasegate init [DIR]")
+    return readme[start:readme.index("```", start + 3)]
+
+
+def test_the_readme_command_summary_names_every_command_and_option() -> None:
+    import argparse
+
+    from phasegate.cli import _parser
+
+    block = _summary_block()
+    parser = _parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name in commands.choices:
+        assert f"\nphasegate {name} " in block or f"\nphasegate {name}\n" in block, name
+    assert "[--from-code PATH...]" in block
+    assert "\nphasegate fire TRANSITION RUN_KEY --reason TEXT" in block
+    assert "\nphasegate --version\n" in block
