@@ -16,14 +16,20 @@ from tests.conftest import REPO
 SOURCE = "registry/processors.yaml"
 
 
-# --- deploy plan --check after `pip install 'phasegate[gcp]'` ----------------------------------
+# --- deploy plan --check needs the deploy extra ----------------------------------------------
 
 
-def test_the_gcp_extra_brings_the_discovery_documents() -> None:
-    """README's main job installs only [gcp], then runs `deploy plan --check`."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    gcp = project["optional-dependencies"]["gcp"]
-    assert any(requirement.startswith("google-api-python-client") for requirement in gcp), gcp
+def test_the_deploy_extra_brings_the_discovery_documents_and_the_main_job_installs_it(
+        ) -> None:
+    """`deploy plan --check` needs google-api-python-client; a deployed function does not
+    (its requirements pin phasegate[gcp]), so it is the deploy extra's, and the main job's."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    for extra in ("deploy", "dev"):
+        assert any(r.startswith("google-api-python-client") for r in extras[extra]), extra
+    assert not any(r.startswith("google-api-python-client") for r in extras["gcp"])
+    readme = (REPO / "README.md").read_text()
+    assert "pip install -e '.[gcp,deploy]' && phasegate validate --strict" in readme
 
 
 def test_missing_discovery_documents_fail_before_gcloud_runs(

@@ -30,7 +30,8 @@ def documents_directory() -> Path:
         if directory.is_dir():
             return directory
     raise DiscoveryUnavailable(f"the discovery documents come with {PACKAGE}; install it "
-                               f"(pip install {PACKAGE}) to check the deploy/ resources")
+                               "(pip install 'phasegate[deploy]') to check the deploy/ "
+                               "resources")
 
 
 def load_discovery(names: tuple[str, ...] = DOCUMENTS) -> dict[str, dict[str, Any]]:
