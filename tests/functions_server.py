@@ -24,7 +24,10 @@ def serve(source: Path, target: str, signature: str, env: dict[str, str], log: P
           python: str = sys.executable, cwd: Path | None = None) -> Iterator[str]:
     """Run ``functions-framework --source SOURCE --target TARGET``; yield its base URL.
 
-    Ready means the port answers; a server that exits first fails with its log.
+    Ready means the port answers ``/robots.txt``, which functions-framework serves
+    itself: probing ``/`` would call the function (slow when Firestore is not
+    there, and a delivery the test did not ask for). A server that exits first
+    fails with its log.
     """
     port = free_port()
     command = [python, "-m", "functions_framework", "--source", str(source), "--target", target,
@@ -39,7 +42,7 @@ def serve(source: Path, target: str, signature: str, env: dict[str, str], log: P
             if process.poll() is not None:
                 raise RuntimeError(f"functions-framework exited: {log.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(url, timeout=1)
+                urllib.request.urlopen(f"{url}/robots.txt", timeout=1)
                 break
             except urllib.error.HTTPError:
                 break  # it answered

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 from tests.conftest import REPO
 from tests.functions_server import (
@@ -88,56 +87,14 @@ def _unreachable_firestore_env(**extra: str) -> dict[str, str]:
                         **extra)
 
 
-@contextmanager
-def _serve_http_without_probing_the_function(source, target, env, log):
-    """``serve`` for an HTTP function whose every call is slow: ready when /robots.txt answers.
-
-    ``serve`` probes ``/``, which calls the function; with Firestore unreachable
-    each call takes the delivery's whole budget, longer than the probe waits.
-    functions-framework answers /robots.txt itself, never calling the function.
-    """
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    from phasegate.scenario.emulators import free_port
-    from tests.functions_server import _stop
-
-    port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--source", str(source), "--target",
-             target, "--signature-type", "http", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=source.parent,
-            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                urllib.request.urlopen(f"{url}/robots.txt", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # it answered (404)
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.1)
-        yield url
-    finally:
-        _stop(process)
-
-
 def _checkpoint_lines(log_text: str) -> list[dict]:
     return [json.loads(x) for x in log_text.splitlines() if x.startswith("{")]
 
 
 def test_push_entry_answers_an_unreachable_firestore_quietly_with_503(tmp_path):
     env = _unreachable_firestore_env(PHASEGATE_TRANSITION="phase2_to_phase3")
-    with _serve_http_without_probing_the_function(REPO / "orchestrator" / "main.py", "on_push",
-                                                   env, tmp_path / "server.log") as url:
+    with serve(REPO / "orchestrator" / "main.py", "on_push", "http", env,
+               tmp_path / "server.log") as url:
         status = post(url, push_body(completion("NbacGamebookProcessor"), "m-1"))
     log = (tmp_path / "server.log").read_text()
     assert status == 503, log[-2000:]  # not acknowledged: Pub/Sub delivers again
