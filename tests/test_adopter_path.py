@@ -169,6 +169,9 @@ def test_a_usable_http_target_and_other_transitions_start(tmp_path: Path) -> Non
     function_handlers(path, environ={"PHASEGATE_TRANSITION": "phase3_to_phase4", **GOOD_ENV})
     # phase2_to_phase3 fires to Pub/Sub: the HTTP target's variables are not its business
     function_handlers(path, environ={"PHASEGATE_TRANSITION": "phase2_to_phase3"})
+    # a loopback URL is a local test: no ID token is fetched, so no audience is needed
+    function_handlers(path, environ={"PHASEGATE_TRANSITION": "phase3_to_phase4",
+                                     "COORDINATOR_URL": "http://127.0.0.1:8099/fire"})
 
 
 def test_the_canary_reports_an_unusable_http_target_in_every_run_and_goes_on(

@@ -27,7 +27,7 @@ from phasegate.orchestrator.core import Orchestrator, TriggerInProgress, Trigger
 from phasegate.orchestrator.logs import CheckpointLog
 from phasegate.orchestrator.store import StoreUnavailable
 from phasegate.runtime import Expectations, ExpectationsError
-from phasegate.urls import UrlRefused, parse_secret_url
+from phasegate.urls import UrlRefused, is_loopback, parse_secret_url
 
 Answer = tuple[str, int] | tuple[str, int, dict[str, str]]
 OnCompletion = Callable[[Any], None]
@@ -65,12 +65,13 @@ def http_target_problem(transition: str, spec: Mapping[str, Any],
     if not environ.get(url_env, "").strip():
         return f"{fires}, but environment variable {url_env} is not set; {fix}"
     try:
-        parse_secret_url(environ[url_env], f"the URL in {url_env}")
+        url = parse_secret_url(environ[url_env], f"the URL in {url_env}")
     except UrlRefused as error:
         return f"{transition} fires by POSTing to a URL the rules refuse: {error}"
     audience_env = target.get("audience_env")
-    if isinstance(audience_env, str) and audience_env \
+    if isinstance(audience_env, str) and audience_env and not is_loopback(url.host) \
             and not environ.get(audience_env, "").strip():
+        # (a loopback URL is a local test: no ID token is fetched for it)
         return (f"{fires} with an ID token for the audience in {audience_env}, but environment "
                 f"variable {audience_env} is not set; {fix}")
     return None
