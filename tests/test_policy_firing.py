@@ -94,6 +94,21 @@ def document(project: str) -> dict[str, Any]:
 TIERS = [{"after": "30m", "min": 4}, {"after": "2h", "min": 3}]
 
 
+def canary_settings_with(data: Expectations) -> tuple[Any, Any]:
+    """The reference canary's settings, and the same with phase3_to_phase4 as in ``data``."""
+    from phasegate.canary.evaluate import Settings
+    from phasegate.generation import canary_settings
+    from phasegate.registry.loading import load_registry
+    from tests.conftest import REPO
+
+    loaded = load_registry(REPO / "registry" / "processors.yaml", "registry/processors.yaml")
+    assert loaded.registry is not None
+    base = canary_settings(loaded.registry, loaded.path, REPO)
+    return base, Settings({**base.expectations, "transitions": {
+        **base.expectations["transitions"], TRANSITION: data.transition(TRANSITION)}},
+        base.calendar)
+
+
 def test_a_tier_fires_on_a_delivery_once_it_is_due(project_id: str) -> None:
     clock = FakeClock()
     published = Published()
@@ -148,23 +163,14 @@ def test_a_required_processor_blocks_every_tier(project_id: str) -> None:
 
 def test_the_canary_fires_a_due_tier_and_says_so(project_id: str) -> None:
     """At one instant the policy comes before LATE: a tier that holds fires, not alerts."""
-    from phasegate.canary.evaluate import Settings
     from phasegate.canary.run import run_once
     from phasegate.canary.store import CanaryStore
-    from phasegate.generation import canary_settings
-    from phasegate.registry.loading import load_registry
-    from tests.conftest import REPO
 
     clock = FakeClock()
     data = expectations(policy=TIERS)
     orch, _ = orchestrator(project_id, data, clock, publish=Published())
     deliver(orch, PHASE3[:3], clock)
-    loaded = load_registry(REPO / "registry" / "processors.yaml", "registry/processors.yaml")
-    assert loaded.registry is not None
-    base = canary_settings(loaded.registry, loaded.path, REPO)
-    settings = Settings({**base.expectations, "transitions": {
-        **base.expectations["transitions"], TRANSITION: data.transition(TRANSITION)}},
-        base.calendar)
+    base, settings = canary_settings_with(data)
     fired: list[tuple[str, str]] = []
 
     def heal(transition: str, run_key: str, now: dt.datetime) -> Any:
@@ -428,12 +434,8 @@ def test_the_canary_claims_with_the_real_clock_and_logs_where_it_logs(
     """The canary decides as of its evaluation time, but claims, leases and stamps at the
     clock's: a replay of an old moment (or a slow run) never takes an expired lease. The
     orchestrator's lines go to the canary's stream, so `--format json` stays JSON."""
-    from phasegate.canary.evaluate import Settings
     from phasegate.canary.run import run_once
     from phasegate.canary.store import CanaryStore
-    from phasegate.generation import canary_settings
-    from phasegate.registry.loading import load_registry
-    from tests.conftest import REPO
     from tests.orchestrator_helpers import create_trigger_subscription, drain
 
     subscription = create_trigger_subscription(project_id)
@@ -441,12 +443,7 @@ def test_the_canary_claims_with_the_real_clock_and_logs_where_it_logs(
     data = expectations(policy=TIERS)
     orch, _ = orchestrator(project_id, data, clock, publish=Published())
     deliver(orch, PHASE3[:3], clock)
-    loaded = load_registry(REPO / "registry" / "processors.yaml", "registry/processors.yaml")
-    assert loaded.registry is not None
-    base = canary_settings(loaded.registry, loaded.path, REPO)
-    settings = Settings({**base.expectations, "transitions": {
-        **base.expectations["transitions"], TRANSITION: data.transition(TRANSITION)}},
-        base.calendar)
+    _, settings = canary_settings_with(data)
     stream = io.StringIO()
     capsys.readouterr()
     before = dt.datetime.now(dt.UTC)
