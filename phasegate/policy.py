@@ -149,6 +149,21 @@ def decide(tiers: Sequence[Tier], expected: frozenset[str], required: frozenset[
     return Decision(False, next=waiting)
 
 
+def possible_without(tiers: Sequence[Tier], expected: frozenset[str], required: frozenset[str],
+                     gone: frozenset[str]) -> bool:
+    """Whether some tier can still hold if the processors in ``gone`` never complete.
+
+    All complete needs every expected one, so without tiers it cannot; a tier
+    needs its count and every required processor among those left.
+    """
+    left = expected - gone
+    if not gone & expected:
+        return True
+    if not required <= left:
+        return False
+    return any(len(left) >= needed(tier, len(expected)) for tier in tiers)
+
+
 def _since(tier: Tier, due: dt.datetime, done: Mapping[str, dt.datetime | None],
            required: frozenset[str], count: int) -> dt.datetime:
     """When ``tier`` started to hold: its due time, or the completion that satisfied it."""

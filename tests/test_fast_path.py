@@ -31,6 +31,7 @@ PAIRS = [
     (schema_models.Transition, models.Transition),
     (schema_models.QuietPeriod, models.QuietPeriod),
     (schema_models.Canary, models.Canary),
+    (schema_models.Early, models.Early),
     (schema_models.FileReference, models.FileReference),
     (schema_models.CodeReference, models.CodeReference),
     (schema_models.CallReference, models.CallReference),
@@ -64,7 +65,7 @@ def test_runtime_objects_have_the_models_fields_and_defaults(schema_model, runti
         if isinstance(expected, list):
             expected = tuple(expected)
         if isinstance(expected, schema_models.Canary | schema_models.References
-                      | schema_models.Deploy):
+                      | schema_models.Deploy | schema_models.Early):
             continue  # nested defaults are compared by their own pair
         assert actual == expected, name
 

@@ -12,12 +12,13 @@ any other run key, and it never counts as history for them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from phasegate import policy
+from phasegate.canary.early import EarlyRules, Overdue, completions, offset_text, overdue
 from phasegate.runtime import (
     COMPLETING,
     State,
@@ -66,6 +67,7 @@ class Missing:
     status: str  # how the registry sees it
     last_reported: str | None  # the last run key it completed
     this_run: str | None = None  # what it reported for this run key, e.g. "failed at 03:12"
+    early: str | None = None  # the early rule that says it is not coming, and why
 
     def described(self) -> str:
         """``name (registry status; failed at 03:12)`` for alert texts."""
@@ -120,28 +122,13 @@ def run_keys(now: dt.datetime, settings: Settings) -> list[str]:
     return [(today + dt.timedelta(days=d)).isoformat() for d in range(-back, 2)]
 
 
-def completions(document: Mapping[str, Any], aliases: Mapping[str, str],
-                ) -> dict[str, dt.datetime | None]:
-    """Canonical processor -> completion time, for entries that completed."""
-    found: dict[str, dt.datetime | None] = {}
-    for key, entry in document.items():
-        if key.startswith("_"):
-            continue
-        canonical = aliases.get(key)
-        if canonical is None:
-            continue
-        if isinstance(entry, Mapping):
-            status = entry.get("status")
-            if status is not None and status not in COMPLETING:
-                continue
-            when = as_time(entry.get("completed_at"))
-        elif entry:  # a legacy flag or timestamp
-            when = as_time(entry)
-        else:
-            continue
-        previous = found.get(canonical)
-        found[canonical] = when if previous is None or (when and when < previous) else previous
-    return found
+def history_keys(now: dt.datetime, settings: Settings) -> list[str]:
+    """The run keys a run reads: the lookback, and before it the days the early rules learn
+    from (``canary.early``), through tomorrow."""
+    today = local_today(now, settings.zone)
+    back = int(settings.canary.get("lookback_days", 3)) + EarlyRules.of(
+        settings.canary).history_days
+    return [(today + dt.timedelta(days=d)).isoformat() for d in range(-back, 2)]
 
 
 def clock_start(document: Mapping[str, Any], done: Mapping[str, dt.datetime | None],
@@ -286,8 +273,11 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                             _last_reported(name, history, aliases),
                             _this_run(document, name, aliases, settings))
                     for name in missing_names)
+    early = _early(base["run_key"], spec, document, done, expected, now, settings, history)
+    reasons = {o.name: f"{o.rule}: {o.reason}" for o in early}
+    missing = tuple(replace(m, early=reasons.get(m.name)) for m in missing)
     state = _transition_state(base, spec, document, done, completed, missing, now, quiet,
-                              history, aliases, required)
+                              history, aliases, required, early)
     after = _calendar_overdue(base["run_key"], now, settings)
     if state.state == "WAITING" and not completed and after is not None:
         # a document without one expected completion (every report failed, or only unknown
@@ -357,8 +347,13 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                       completed: tuple[str, ...], missing: tuple[Missing, ...],
                       now: dt.datetime, quiet: str | None,
                       history: Mapping[str, Mapping[str, Any] | None],
-                      aliases: Mapping[str, str], required: frozenset[str]) -> StateCheck:
-    """The policy first, then LATE: at one instant a tier that holds fires, not alerts."""
+                      aliases: Mapping[str, str], required: frozenset[str],
+                      early: list[Overdue]) -> StateCheck:
+    """The policy first, then LATE: at one instant a tier that holds fires, not alerts.
+
+    LATE comes at the deadline, or before it when an early rule says a missing
+    processor is not coming and the policy cannot fire without it.
+    """
     common: dict[str, Any] = {**base, "completed": completed, "missing": missing}
     if document.get("_triggered"):
         reason = document.get("_trigger_reason") or "all_complete"
@@ -392,6 +387,19 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
     deadline = dt.timedelta(minutes=int(spec["deadline_minutes"]))
     upcoming = f"; next: {decision.next.described()}" if (
         decision.next and spec.get("policy")) else ""
+    gone = frozenset(o.name for o in early)
+    if early and (first is None or now < first + deadline) and not policy.possible_without(
+            policy.tiers_of(spec), expected, required, gone):
+        elapsed = max(dt.timedelta(), now - first) if first else dt.timedelta()
+        reasons = "; ".join(f"{o.name} {o.reason}" for o in early)
+        detail = (f"{len(completed)}/{len(completed) + len(missing)} complete "
+                  f"{offset_text(elapsed)} after the first completion, before the "
+                  f"{int(deadline.total_seconds() // 60)}-minute deadline: {reasons}; missing "
+                  f"{', '.join(m.described() for m in missing)}{upcoming}")
+        if quiet:
+            return StateCheck(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
+                              quiet=quiet)
+        return StateCheck(**common, state="LATE", alerting=True, detail=detail)
     if first is not None and now >= first + deadline:
         drift = [m.name for m in missing if m.last_reported is None and _others_report(
             m.name, history, aliases)]
@@ -410,6 +418,35 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
     return StateCheck(**common, state="WAITING",
                       detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
                              f"the deadline{upcoming}")
+
+
+def _early(run_key: str, spec: Mapping[str, Any], document: Mapping[str, Any],
+           done: Mapping[str, dt.datetime | None], expected: frozenset[str], now: dt.datetime,
+           settings: Settings, history: Mapping[str, Mapping[str, Any] | None],
+           ) -> list[Overdue]:
+    """What the early rules (``canary.early``) say about this run key's missing processors."""
+    rules = EarlyRules.of(settings.canary)
+    if rules.silent_run_keys <= 0 and rules.learn_days <= 0:
+        return []
+    aliases = settings.expectations["aliases"]
+    failed = frozenset(
+        aliases[key] for key, entry in document.items()
+        if key in aliases and aliases[key] not in done and isinstance(entry, Mapping)
+        and isinstance(entry.get("status"), str) and entry["status"] not in COMPLETING)
+    return overdue(run_key, document, history, aliases, expected, done,
+                   clock_start(document, done, expected), now, rules, failed,
+                   expects_on(spec, local_today(now, settings.zone)))
+
+
+def expects_on(spec: Mapping[str, Any], today: dt.date) -> Callable[[str], frozenset[str]]:
+    """The expected set of any run key of one transition (by its mode)."""
+    whens = {name: mode["when"] for name, mode in spec["modes"].items()}
+
+    def expects(run_key: str) -> frozenset[str]:
+        mode = select_mode(whens, dt.date.fromisoformat(run_key), today)
+        return frozenset((spec["modes"][mode] if mode is not None else spec)["expected"])
+
+    return expects
 
 
 def _this_run(document: Mapping[str, Any], name: str, aliases: Mapping[str, str],

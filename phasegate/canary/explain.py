@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from phasegate.canary.early import completions
 from phasegate.canary.evaluate import (
     Settings,
     clock_start,
-    completions,
     document_problem,
     evaluate,
     names_text,

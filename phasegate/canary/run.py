@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from phasegate.canary.channels import Budget, Channel, DeliveryFailed, channels_from, scrub, send
-from phasegate.canary.evaluate import Settings, StateCheck, evaluate, run_keys
+from phasegate.canary.evaluate import Settings, StateCheck, evaluate, history_keys, run_keys
 from phasegate.canary.incidents import Notification, incident_id, incident_problem, plan
 from phasegate.canary.settings import check_settings
 from phasegate.runtime import printable
@@ -62,7 +62,8 @@ class RunResult:
                 "transition": c.transition, "run_key": c.run_key, "mode": c.mode,
                 "state": c.state, "completed": list(c.completed),
                 "missing": [{"name": m.name, "status": m.status,
-                             "last_reported": m.last_reported, "this_run": m.this_run}
+                             "last_reported": m.last_reported, "this_run": m.this_run,
+                             "early": m.early}
                             for m in c.missing],
                 "alerting": c.alerting, "detail": c.detail,
             } for c in self.checks],
@@ -122,10 +123,11 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
     transitions = sorted(t for t in expectations.get("transitions", {})
                          if t not in checked.skipped) if checked.usable else []
     keys = run_keys(now, settings) if checked.usable else []
+    read = history_keys(now, settings) if checked.usable else []
     held = [f"{t}/" for t in checked.skipped] if checked.usable else [""]
     try:
         documents = store.read_documents(
-            (expectations["transitions"][t]["collection"], k) for t in transitions for k in keys
+            (expectations["transitions"][t]["collection"], k) for t in transitions for k in read
         ) if transitions and keys else {}
         incidents = store.read_incidents()
     except Exception as error:  # noqa: BLE001 - fail closed: this is itself an alert
@@ -140,7 +142,7 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
     incidents = _usable_incidents(incidents, result)
     for transition in transitions:
         collection = expectations["transitions"][transition]["collection"]
-        history = {k: documents.get((collection, k)) for k in keys}
+        history = {k: documents.get((collection, k)) for k in read}
         for key in keys:
             checks = evaluate(transition, key, history[key], now, settings, history)
             result.checks.extend(checks)

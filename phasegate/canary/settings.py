@@ -108,6 +108,9 @@ def check_settings(settings: Settings) -> CheckedSettings:
             problems.append(f"canary.{key} {problem}; using {DEFAULTS[key]} until you "
                             f"{FIX}")
             canary[key] = DEFAULTS[key]
+    early = _checked_early(canary.get("early"), problems)
+    if early is not None:
+        canary["early"] = early
     if "schedule" in canary:
         problem = schedule_problem(canary["schedule"])
         if problem:
@@ -151,6 +154,35 @@ def check_settings(settings: Settings) -> CheckedSettings:
     expectations["canary"] = canary
     return CheckedSettings(Settings(expectations, settings.calendar), problems,
                            frozenset(skipped), usable)
+
+
+EARLY_LIMITS = {"silent_run_keys": (0, 60), "learn_days": (0, MAX_LOOKBACK_DAYS),
+                "min_samples": (3, MAX_LOOKBACK_DAYS), "slack_minutes": (1, MAX_MINUTES)}
+
+
+def _checked_early(early: Any, problems: list[str]) -> dict[str, Any] | None:
+    """``canary.early`` with each unusable value replaced by its default (None: not given)."""
+    from phasegate.canary.early import DEFAULTS as EARLY_DEFAULTS
+
+    if early is None:
+        return None
+    if not isinstance(early, Mapping):
+        problems.append(f"canary.early is not a map; using the defaults until you {FIX}")
+        return dict(EARLY_DEFAULTS)
+    checked = dict(EARLY_DEFAULTS)
+    for key, value in early.items():
+        if key not in EARLY_LIMITS:
+            problems.append(f"canary.early.{short(key)} is not a setting (ignored); {FIX}")
+            continue
+        low, high = EARLY_LIMITS[key]
+        problem = _number_problem(value, "minutes" if key == "slack_minutes" else key.split(
+            "_")[-1], low, high, whole=key != "slack_minutes")
+        if problem:
+            problems.append(f"canary.early.{key} {problem}; using {EARLY_DEFAULTS[key]} until "
+                            f"you {FIX}")
+            continue
+        checked[key] = value
+    return checked
 
 
 def _transition_problem(spec: Any) -> str | None:

@@ -121,6 +121,14 @@ class Notify:
 
 
 @dataclass(frozen=True, slots=True)
+class Early:
+    silent_run_keys: int = 2  # 0: the silence rule is off
+    learn_days: int = 14  # 0: the learned rule is off
+    min_samples: int = 5
+    slack_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Canary:
     schedule: str = "*/15 * * * *"
     lookback_days: int = 3
@@ -129,6 +137,7 @@ class Canary:
     calendar: str | None = None
     missing_run_after_hours: float = 30
     notify: tuple[Notify, ...] = ()
+    early: Early = field(default_factory=Early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +284,7 @@ def _canary(d: Mapping[str, Any]) -> Canary:
         calendar=d.get("calendar"),
         missing_run_after_hours=d.get("missing_run_after_hours", 30),
         notify=tuple(_notify(n) for n in d.get("notify") or ()),
+        early=Early(**(d.get("early") or {})),
     )
 
 

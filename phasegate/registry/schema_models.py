@@ -283,6 +283,22 @@ class Notify(_Strict):
         return self
 
 
+class Early(_Strict):
+    """LATE before the deadline when the evidence is there; each rule turns off with 0."""
+
+    silent_run_keys: Annotated[int, Field(ge=0, le=60)] = Field(
+        2, description="late once every other expected processor completed when missing from "
+                       "this many consecutive run keys that have a document, this one "
+                       "included (0: off)")
+    learn_days: Annotated[int, Field(ge=0, le=366)] = Field(
+        14, description="days of completions each processor's usual time is learned from "
+                        "(0: off)")
+    min_samples: Annotated[int, Field(ge=3, le=366)] = Field(
+        5, description="completions needed before the learned time is used")
+    slack_minutes: PositiveMinutes = Field(
+        30, description="late when later than the latest completion offset seen plus this")
+
+
 class Canary(_Strict):
     """How the runtime canary checks documents and whom it tells."""
 
@@ -293,6 +309,7 @@ class Canary(_Strict):
     calendar: str | None = Field(None, description="file of run keys on which a run is expected")
     missing_run_after_hours: Hours = 30
     notify: list[Notify] = Field(default_factory=list)
+    early: Early = Field(default_factory=Early)
 
     @field_validator("schedule")
     @classmethod
