@@ -61,14 +61,14 @@ def parse_duration(text: Any) -> dt.timedelta | None:
 
 def as_time(value: Any) -> dt.datetime | None:
     """A Firestore timestamp, or an ISO string from an older document, as aware UTC."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.datetime):
+        # in UTC: time arithmetic in a zone with daylight saving adds wall-clock hours
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return None
 
 

@@ -369,6 +369,36 @@ def test_pg110_hourly_schedule_makes_default_grace_short():
     assert [code for code, *_ in codes_at(text)] == ["PG110"]
 
 
+def test_pg110_early_slack_not_shorter_than_a_deadline():
+    text = HEAD + "processors:\n  p2_a: {phase: 2}\n" + TRANSITION + (
+        "    deadline_minutes: 60\ncanary:\n  early: {slack_minutes: 60}\n")
+    findings = findings_for(text)
+    assert [(f.rule, f.line, f.column) for f in findings] == [("PG110", 13, 26)]
+    assert "phase2_to_phase3 (60)" in findings[0].message
+    fixed = text.replace("slack_minutes: 60", "slack_minutes: 59")
+    assert codes_at(fixed) == []
+    # the learned rule off: the slack means nothing
+    assert codes_at(text.replace("{slack_minutes: 60}", "{slack_minutes: 60, learn_days: 0}")) \
+        == []
+
+
+def test_pg110_early_cannot_learn_or_alerts_on_the_last_one():
+    text = HEAD + "processors:\n  p2_a: {phase: 2}\ncanary:\n  early:\n    learn_days: 4\n" \
+        "    silent_run_keys: 1\n"
+    findings = findings_for(text)
+    assert [(f.rule, f.line) for f in findings] == [("PG110", 8), ("PG110", 9)]
+    assert "min_samples 5 is more than learn_days 4" in findings[0].message
+    assert "silent_run_keys 1" in findings[1].message
+
+
+@pytest.mark.parametrize("setting", ["min_samples: 2", "learn_days: -1", "slack_minutes: 0",
+                                     "silent_run_keys: -1", "learn_days: 367",
+                                     "slack_minutes: 1.5", "min_samples: true", "often: 3"])
+def test_pg003_early_settings_out_of_range(setting):
+    text = HEAD + f"processors:\n  p2_a: {{phase: 2}}\ncanary:\n  early: {{{setting}}}\n"
+    assert [code for code, *_ in codes_at(text)] == ["PG003"]
+
+
 def test_pg110_passes():
     text = HEAD + "processors:\n  p2_a: {phase: 2}\n" + TRANSITION + "    grace_minutes: 15\n"
     assert codes_at(text) == []

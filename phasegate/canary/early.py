@@ -81,6 +81,15 @@ class Overdue:
     since: dt.datetime  # when the rule started to hold
 
 
+def elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Time from ``start`` to ``end``, never negative (clock skew counts as 0).
+
+    In UTC: aware datetimes in one zone subtract as wall clocks, which is an
+    hour off across a daylight-saving change.
+    """
+    return max(dt.timedelta(), end.astimezone(dt.UTC) - start.astimezone(dt.UTC))
+
+
 def offset_text(offset: dt.timedelta) -> str:
     """``+1h25`` (``+0h05``; whole minutes, rounded down)."""
     minutes = max(0, int(offset.total_seconds() // 60))
@@ -123,7 +132,7 @@ def samples(run_key: str, history: Documents, aliases: Mapping[str, str],
             continue  # no clock to measure from: no sample
         for name, when in completions(document, aliases).items():
             if when is not None:
-                found.setdefault(name, []).append(max(dt.timedelta(), when - first))
+                found.setdefault(name, []).append(elapsed(first, when))
     return found
 
 
@@ -141,9 +150,9 @@ def usual_times(run_key: str, history: Documents, aliases: Mapping[str, str],
 
 
 def silent_for(name: str, run_key: str, history: Documents, aliases: Mapping[str, str],
-               expects: Callable[[str], frozenset[str]], limit: int) -> tuple[int, str | None]:
+               expects: Callable[[str], frozenset[str]]) -> tuple[int, str | None]:
     """Consecutive run keys up to ``run_key`` (with a document expecting ``name``) in which
-    it did not complete, counted up to ``limit``; and the last run key it completed, if seen.
+    it did not complete; and the last run key it completed, if within ``history``.
 
     A run key whose document does not expect ``name`` (another mode) neither counts nor
     breaks the run.
@@ -156,8 +165,6 @@ def silent_for(name: str, run_key: str, history: Documents, aliases: Mapping[str
         if name in completions(document, aliases):
             return count, key
         count += 1
-        if count >= limit:
-            break
     return count, None
 
 
@@ -181,7 +188,7 @@ def overdue(run_key: str, document: Mapping[str, Any], history: Documents,
         # every other expected processor completed: the one left is the only hold-up
         name = missing[0]
         count, last = silent_for(name, run_key, {**history, run_key: document}, aliases,
-                                 expects, rules.silent_run_keys)
+                                 expects)
         if count >= rules.silent_run_keys:
             others = [when for other, when in done.items() if other in expected and when]
             since = max(others) if others else first
@@ -189,14 +196,14 @@ def overdue(run_key: str, document: Mapping[str, Any], history: Documents,
             usual = f"; {learned[name].described()}" if name in learned else ""
             found[name] = Overdue(name, "silence", f"silent for {count} run keys ({last_text})"
                                                    f"{usual}", since)
-    elapsed = max(dt.timedelta(), now - first)
+    late = elapsed(first, now)
     for name, usual_time in learned.items():
         if name not in missing or name in found or name in failed:
             continue
-        if elapsed > usual_time.latest + rules.slack:
+        if late > usual_time.latest + rules.slack:
             found[name] = Overdue(
                 name, "learned", f"usually by {offset_text(usual_time.latest)}, now "
-                                 f"{offset_text(elapsed)} (latest of {usual_time.samples} "
+                                 f"{offset_text(late)} (latest of {usual_time.samples} "
                                  f"completions in {rules.learn_days} days)",
                 first + usual_time.latest + rules.slack)
     return [found[name] for name in sorted(found)]

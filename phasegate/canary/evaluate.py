@@ -18,7 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from phasegate import policy
-from phasegate.canary.early import EarlyRules, Overdue, completions, offset_text, overdue
+from phasegate.canary.early import (
+    EarlyRules,
+    Overdue,
+    completions,
+    elapsed,
+    offset_text,
+    overdue,
+)
 from phasegate.runtime import (
     COMPLETING,
     State,
@@ -390,10 +397,10 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
     gone = frozenset(o.name for o in early)
     if early and (first is None or now < first + deadline) and not policy.possible_without(
             policy.tiers_of(spec), expected, required, gone):
-        elapsed = max(dt.timedelta(), now - first) if first else dt.timedelta()
+        since_first = elapsed(first, now) if first else dt.timedelta()
         reasons = "; ".join(f"{o.name} {o.reason}" for o in early)
         detail = (f"{len(completed)}/{len(completed) + len(missing)} complete "
-                  f"{offset_text(elapsed)} after the first completion, before the "
+                  f"{offset_text(since_first)} after the first completion, before the "
                   f"{int(deadline.total_seconds() // 60)}-minute deadline: {reasons}; missing "
                   f"{', '.join(m.described() for m in missing)}{upcoming}")
         if quiet:

@@ -2,7 +2,11 @@
 
 A transition's `grace_minutes` is shorter than the longest gap
 between two canary runs (so STUCK is seen late), or its `deadline_minutes`
-is not after its `grace_minutes`.
+is not after its `grace_minutes`. Also the early rules (`canary.early`):
+`slack_minutes` not shorter than a transition's deadline (the learned rule
+can never alert before it), `min_samples` more than `learn_days` (one
+sample per run key: it can never learn), and `silent_run_keys: 1` (late
+whenever a processor is the last to complete).
 
 Failing:
 
@@ -53,6 +57,7 @@ RULE = Rule.from_doc(__doc__, Severity.WARNING)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _early(ctx)
     interval = longest_gap_minutes(ctx.registry.canary.schedule)  # PG003 made sure it parses
     for t_name, transition in ctx.transitions():
         base = ("transitions", t_name)
@@ -72,3 +77,31 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 "finish than the trigger gets to fire",
                 t_name,
             )
+
+
+def _early(ctx: RuleContext) -> Iterator[Finding]:
+    early = ctx.registry.canary.early
+    where = ("canary", "early")
+    if early.learn_days > 0:
+        short = [(name, t.deadline_minutes) for name, t in ctx.transitions()
+                 if t.deadline_minutes <= early.slack_minutes]
+        if short:
+            names = ", ".join(f"{name} ({minutes})" for name, minutes in short)
+            yield ctx.report(
+                RULE, (*where, "slack_minutes"),
+                f"canary.early.slack_minutes {early.slack_minutes} is not shorter than the "
+                f"deadline_minutes of {names}: the learned rule can never report them before "
+                "the deadline; lower slack_minutes")
+        if early.min_samples > early.learn_days:
+            written = (ctx.loaded.document.data.get("canary") or {}).get("early") or {}
+            yield ctx.report(
+                RULE, (*where, "min_samples" if "min_samples" in written else "learn_days"),
+                f"canary.early.min_samples {early.min_samples} is more than learn_days "
+                f"{early.learn_days}: a run key gives one sample, so nothing is ever learned; "
+                "raise learn_days or lower min_samples", "canary.early")
+    if early.silent_run_keys == 1:
+        yield ctx.report(
+            RULE, (*where, "silent_run_keys"),
+            "canary.early.silent_run_keys 1 makes a processor LATE the moment every other one "
+            "completes, on any night it merely comes last; use 2 or more (0 turns it off)",
+            "canary.early")
