@@ -11,14 +11,16 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from phasegate.canary.early import completions
+from phasegate.canary.early import EarlyRules, completions, offset_text, silent_for, usual_times
 from phasegate.canary.evaluate import (
     Settings,
     clock_start,
     document_problem,
     evaluate,
+    expects_on,
+    history_keys,
+    local_today,
     names_text,
-    run_keys,
     short,
 )
 from phasegate.canary.incidents import incident_id
@@ -34,7 +36,10 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
             now: dt.datetime) -> str:
     spec = settings.expectations["transitions"][transition]
     collection = spec["collection"]
-    keys = sorted(set(run_keys(now, settings)) | {run_key})
+    rules = EarlyRules.of(settings.canary)
+    day = dt.date.fromisoformat(run_key)
+    window = {(day - dt.timedelta(days=n)).isoformat() for n in range(rules.history_days + 1)}
+    keys = sorted(set(history_keys(now, settings)) | window)
     documents = store.read_documents((collection, k) for k in keys)
     history = {k: documents.get((collection, k)) for k in keys}
     document = history[run_key]
@@ -56,9 +61,12 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
     if main.missing:
         lines.append("missing:")
         for missing in main.missing:
-            last = missing.last_reported or "not within the lookback"
-            lines.append(f"  {missing.name}: {missing.status}; last reported {last}")
+            last = missing.last_reported or "not within the documents read"
+            this_run = f"; this run key: {missing.this_run}" if missing.this_run else ""
+            lines.append(f"  {missing.name}: {missing.status}; last reported {last}{this_run}")
         lines.append("")
+    lines += _early_lines(rules, spec, mode_spec, run_key, document, history, main, settings,
+                          now)
     lines.append("the canary would report:")
     for check in checks:
         open_incident = incidents.get(check.dedup_key)
@@ -108,6 +116,39 @@ def _policy_lines(spec: Mapping[str, Any], mode_spec: Mapping[str, Any], documen
                      f"{when}; {state}")
     if main.due:
         lines.append(f"  the canary fires it: {main.due}")
+    lines.append("")
+    return lines
+
+
+def _early_lines(rules: EarlyRules, spec: Mapping[str, Any], mode_spec: Mapping[str, Any],
+                 run_key: str, document: Any, history: Mapping[str, Any], main: Any,
+                 settings: Settings, now: dt.datetime) -> list[str]:
+    """What the early rules know: each expected processor's learned time, and the verdicts."""
+    if rules.silent_run_keys <= 0 and rules.learn_days <= 0:
+        return ["early rules: off (canary.early)", ""]
+    aliases = settings.expectations["aliases"]
+    usable = {k: d for k, d in history.items()
+              if isinstance(d, Mapping) and document_problem(d, aliases) is None}
+    learned = usual_times(run_key, usable, aliases, rules)
+    lines = [f"early rules (silent for {rules.silent_run_keys or 'off'} run keys; learned from "
+             f"{rules.learn_days or 'off'} days, at least {rules.min_samples} completions, "
+             f"slack {rules.slack_minutes:g} min):"]
+    verdicts = {m.name: m.early for m in main.missing if m.early}
+    expects = expects_on(spec, local_today(now, settings.zone))
+    for name in mode_spec["expected"]:
+        usual = learned.get(name)
+        known = (f"usually by {offset_text(usual.latest)} (median {offset_text(usual.median)},"
+                 f" {usual.samples} completions)" if usual else "not learned yet (fewer than "
+                 f"{rules.min_samples} completions)")
+        if name in verdicts:
+            state = f"late by the {verdicts[name]}"
+        elif any(m.name == name for m in main.missing):
+            count, _ = silent_for(name, run_key, {**usable, run_key: document or {}}, aliases,
+                                  expects)
+            state = f"missing (silent for {count} run keys); not late by either rule yet"
+        else:
+            state = "complete"
+        lines.append(f"  {name}: {known}; {state}")
     lines.append("")
     return lines
 
