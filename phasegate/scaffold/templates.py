@@ -101,6 +101,11 @@ canary:
   schedule: "*/15 * * * *"                # cron; the generated Cloud Scheduler job runs it so
   lookback_days: 3                        # run keys checked: today and this many days back
   renotify_hours: 6                       # repeat an alert that is still open this often at most
+  # early:                                # LATE before the deadline when the evidence is there:
+  #   silent_run_keys: 2                  #   missing from 2 run keys in a row, the rest complete
+  #   learn_days: 14                      #   or later than its latest time in 14 days + slack
+  #   min_samples: 5                      #   (defaults shown; 0 turns a rule off)
+  #   slack_minutes: 30
   notify:
     - log: {}                             # structured log lines; needs no configuration
     # - slack: {url_env: SLACK_WEBHOOK_URL}   # secrets come from the environment, never from here
