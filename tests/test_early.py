@@ -150,6 +150,24 @@ def test_silence_needs_silent_run_keys_consecutive_documents():
     assert check(document, history, 21, settings({"silent_run_keys": 2})).state == "LATE"
 
 
+def test_a_document_without_a_run_is_no_silence():
+    """Only a season-level report, or every report failed: no run happened that night."""
+    history = week(nights=3)
+    history["2026-02-09"] = night("2026-02-09", {"p2_schedule": 0})
+    history["2026-02-08"] = night("2026-02-08", {"p2_box": 0, "p2_lines": 5}, status="failed")
+    document = tonight({"p2_box": 0, "p2_lines": 10, "p2_sheet": 20})
+    assert check(document, history, 21).state == "WAITING"
+    history["2026-02-07"].pop("p2_props")
+    late = check(document, history, 21)
+    assert "silent for 2 run keys (no completion in the history read)" in late.detail
+    # a run key with a run that completed without it counts: last completed 2026-02-07
+    history["2026-02-08"] = night("2026-02-08", {"p2_box": 0})
+    history["2026-02-07"]["p2_props"] = {"status": "success",
+                                         "completed_at": FIRST - dt.timedelta(days=3)}
+    assert "silent for 2 run keys (last completed 2026-02-07)" in check(
+        document, history, 21).detail
+
+
 def test_a_failed_status_is_no_report_for_the_silence_rule():
     history = week(nights=1)
     history["2026-02-09"]["p2_props"] = {"status": "failed"}

@@ -154,16 +154,21 @@ def silent_for(name: str, run_key: str, history: Documents, aliases: Mapping[str
     """Consecutive run keys up to ``run_key`` (with a document expecting ``name``) in which
     it did not complete; and the last run key it completed, if within ``history``.
 
-    A run key whose document does not expect ``name`` (another mode) neither counts nor
-    breaks the run.
+    A run key whose document does not expect ``name`` (another mode), or in which no
+    other processor it expects completed (no run happened: only a season-level report,
+    or every report failed), neither counts nor breaks the run.
     """
     count = 0
     for key in sorted((k for k in history if k <= run_key), reverse=True):
         document = history[key]
-        if document is None or name not in expects(key):
+        expected = expects(key)
+        if document is None or name not in expected:
             continue
-        if name in completions(document, aliases):
+        done = completions(document, aliases)
+        if name in done:
             return count, key
+        if not (set(done) & expected):
+            continue
         count += 1
     return count, None
 
