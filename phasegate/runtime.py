@@ -68,7 +68,10 @@ def as_time(value: Any) -> dt.datetime | None:
             return None
     if isinstance(value, dt.datetime):
         # in UTC: time arithmetic in a zone with daylight saving adds wall-clock hours
-        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        try:
+            return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC time
+            return None
     return None
 
 

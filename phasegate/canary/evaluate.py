@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from phasegate import policy
 from phasegate.canary.early import (
     EarlyRules,
+    History,
     Overdue,
     completions,
     elapsed,
@@ -234,6 +235,23 @@ def quiet_reason(run_key: str, settings: Settings) -> str | None:
     return None
 
 
+def history_of(transition: str, documents: Mapping[str, Mapping[str, Any] | None],
+               settings: Settings) -> History:
+    """One transition's documents as evidence for each other: a malformed one is no evidence
+    (it is UNREADABLE on its own run key). Built once per run and transition."""
+    spec = settings.expectations["transitions"][transition]
+    aliases = settings.expectations["aliases"]
+    usable: dict[str, Mapping[str, Any] | None] = {}
+    for key, document in documents.items():
+        try:
+            good = document is not None and document_problem(document, aliases) is None
+        except Exception:  # noqa: BLE001 - whatever it holds, it is no evidence
+            good = False
+        usable[key] = document if good else None
+    return History(usable, aliases, settings.zone,
+                   dt.timedelta(minutes=int(spec["deadline_minutes"])))
+
+
 def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
              now: dt.datetime, settings: Settings,
              history: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[StateCheck]:
@@ -251,16 +269,15 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
     if document is None:
         return [_no_document(base, day, now, settings, quiet)]
     aliases = settings.expectations["aliases"]
-    problem = document_problem(document, aliases)
-    if problem is None:
-        # a malformed document elsewhere is no evidence about this one
-        usable = {key: (d if d is not None and document_problem(d, aliases) is None else None)
-                  for key, d in (history or {}).items()}
-        try:
-            return _document_checks(base, spec, document, now, settings, usable, expected,
+    try:
+        problem = document_problem(document, aliases)
+        if problem is None:
+            known = history if isinstance(history, History) else history_of(
+                transition, history or {}, settings)
+            return _document_checks(base, spec, document, now, settings, known, expected,
                                     required, quiet)
-        except Exception as error:  # noqa: BLE001 - one document never breaks a run
-            problem = f"interpreting it failed ({type(error).__name__})"
+    except Exception as error:  # noqa: BLE001 - one document never breaks a run
+        problem = f"interpreting it failed ({type(error).__name__})"
     return [StateCheck(**base, state="UNREADABLE", alerting=True,
                   detail=f"the document {short(spec['collection'])}/{run_key} cannot be "
                          f"interpreted: {problem}; fix or delete it (its other checks wait "
@@ -269,7 +286,7 @@ def evaluate(transition: str, run_key: str, document: Mapping[str, Any] | None,
 
 def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
                      document: Mapping[str, Any], now: dt.datetime, settings: Settings,
-                     history: Mapping[str, Mapping[str, Any] | None],
+                     history: History,
                      expected: frozenset[str], required: frozenset[str],
                      quiet: str | None) -> list[StateCheck]:
     aliases = settings.expectations["aliases"]
@@ -353,7 +370,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                       document: Mapping[str, Any], done: Mapping[str, dt.datetime | None],
                       completed: tuple[str, ...], missing: tuple[Missing, ...],
                       now: dt.datetime, quiet: str | None,
-                      history: Mapping[str, Mapping[str, Any] | None],
+                      history: History,
                       aliases: Mapping[str, str], required: frozenset[str],
                       early: list[Overdue]) -> StateCheck:
     """The policy first, then LATE: at one instant a tier that holds fires, not alerts.
@@ -429,20 +446,35 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
 
 def _early(run_key: str, spec: Mapping[str, Any], document: Mapping[str, Any],
            done: Mapping[str, dt.datetime | None], expected: frozenset[str], now: dt.datetime,
-           settings: Settings, history: Mapping[str, Mapping[str, Any] | None],
-           ) -> list[Overdue]:
+           settings: Settings, history: History) -> list[Overdue]:
     """What the early rules (``canary.early``) say about this run key's missing processors."""
     rules = EarlyRules.of(settings.canary)
     if rules.silent_run_keys <= 0 and rules.learn_days <= 0:
         return []
     aliases = settings.expectations["aliases"]
-    failed = frozenset(
-        aliases[key] for key, entry in document.items()
-        if key in aliases and aliases[key] not in done and isinstance(entry, Mapping)
-        and isinstance(entry.get("status"), str) and entry["status"] not in COMPLETING)
+    failed: dict[str, dt.datetime | None] = {}
+    for key, entry in document.items():
+        name = aliases.get(key) if isinstance(key, str) else None
+        if name is None or name in done or not isinstance(entry, Mapping):
+            continue
+        status = entry.get("status")
+        if isinstance(status, str) and status not in COMPLETING:
+            failed[name] = as_time(entry.get("recorded_at")) or as_time(entry.get("reported_at"))
     return overdue(run_key, document, history, aliases, expected, done,
                    clock_start(document, done, expected), now, rules, failed,
-                   expects_on(spec, local_today(now, settings.zone)))
+                   silence_expects(spec, settings, now))
+
+
+def silence_expects(spec: Mapping[str, Any], settings: Settings, now: dt.datetime,
+                    ) -> Callable[[str], frozenset[str]]:
+    """What another run key expected, as evidence of silence: by its mode, and nothing for
+    a run key in a quiet period (a break's nights are no evidence)."""
+    by_mode = expects_on(spec, local_today(now, settings.zone))
+
+    def expects(key: str) -> frozenset[str]:
+        return frozenset() if quiet_reason(key, settings) else by_mode(key)
+
+    return expects
 
 
 def expects_on(spec: Mapping[str, Any], today: dt.date) -> Callable[[str], frozenset[str]]:
@@ -471,15 +503,12 @@ def _this_run(document: Mapping[str, Any], name: str, aliases: Mapping[str, str]
     return None
 
 
-def _last_reported(name: str, history: Mapping[str, Mapping[str, Any] | None],
-                   aliases: Mapping[str, str]) -> str | None:
-    reported = [run_key for run_key, document in history.items()
-                if document and name in completions(document, aliases)]
+def _last_reported(name: str, history: History, aliases: Mapping[str, str]) -> str | None:
+    reported = [run_key for run_key in history if name in history.done(run_key)]
     return max(reported) if reported else None
 
 
-def _others_report(name: str, history: Mapping[str, Mapping[str, Any] | None],
-                   aliases: Mapping[str, str]) -> bool:
+def _others_report(name: str, history: History, aliases: Mapping[str, str]) -> bool:
     """Whether other processors completed on run keys where ``name`` never did."""
-    return any(document and completions(document, aliases) for document in history.values())
+    return any(history.done(run_key) for run_key in history)
 

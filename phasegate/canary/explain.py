@@ -11,17 +11,24 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from phasegate.canary.early import EarlyRules, completions, offset_text, silent_for, usual_times
+from phasegate.canary.early import (
+    EarlyRules,
+    History,
+    completions,
+    offset_text,
+    silent_for,
+    usual_times,
+)
 from phasegate.canary.evaluate import (
     Settings,
     clock_start,
     document_problem,
     evaluate,
-    expects_on,
     history_keys,
-    local_today,
+    history_of,
     names_text,
     short,
+    silence_expects,
 )
 from phasegate.canary.incidents import incident_id
 from phasegate.runtime import as_time, printable
@@ -41,8 +48,9 @@ def explain(store: Any, settings: Settings, transition: str, run_key: str,
     window = {(day - dt.timedelta(days=n)).isoformat() for n in range(rules.history_days + 1)}
     keys = sorted(set(history_keys(now, settings)) | window)
     documents = store.read_documents((collection, k) for k in keys)
-    history = {k: documents.get((collection, k)) for k in keys}
-    document = history[run_key]
+    history = history_of(transition, {k: documents.get((collection, k)) for k in keys},
+                         settings)
+    document = documents.get((collection, run_key))
     checks = evaluate(transition, run_key, document, now, settings, history)
     incidents = store.read_incidents()
     main = checks[0]
@@ -121,33 +129,34 @@ def _policy_lines(spec: Mapping[str, Any], mode_spec: Mapping[str, Any], documen
 
 
 def _early_lines(rules: EarlyRules, spec: Mapping[str, Any], mode_spec: Mapping[str, Any],
-                 run_key: str, document: Any, history: Mapping[str, Any], main: Any,
+                 run_key: str, document: Any, history: History, main: Any,
                  settings: Settings, now: dt.datetime) -> list[str]:
     """What the early rules know: each expected processor's learned time, and the verdicts."""
     if rules.silent_run_keys <= 0 and rules.learn_days <= 0:
         return ["early rules: off (canary.early)", ""]
     aliases = settings.expectations["aliases"]
-    usable = {k: d for k, d in history.items()
-              if isinstance(d, Mapping) and document_problem(d, aliases) is None}
-    learned = usual_times(run_key, usable, aliases, rules)
+    learned = usual_times(run_key, history, aliases, rules)
     lines = [f"early rules (silent for {rules.silent_run_keys or 'off'} run keys; learned from "
              f"{rules.learn_days or 'off'} days, at least {rules.min_samples} completions, "
              f"slack {rules.slack_minutes:g} min):"]
     verdicts = {m.name: m.early for m in main.missing if m.early}
-    expects = expects_on(spec, local_today(now, settings.zone))
+    readable = history.get(run_key) is not None
+    done = history.done(run_key)
     for name in mode_spec["expected"]:
         usual = learned.get(name)
         known = (f"usually by {offset_text(usual.latest)} (median {offset_text(usual.median)},"
                  f" {usual.samples} completions)" if usual else "not learned yet (fewer than "
                  f"{rules.min_samples} completions)")
-        if name in verdicts:
+        if not readable:
+            state = "no document" if document is None else "the document cannot be read"
+        elif name in verdicts:
             state = f"late by the {verdicts[name]}"
-        elif any(m.name == name for m in main.missing):
-            count, _ = silent_for(name, run_key, {**usable, run_key: document or {}}, aliases,
-                                  expects)
-            state = f"missing (silent for {count} run keys); not late by either rule yet"
-        else:
+        elif name in done:
             state = "complete"
+        else:
+            count, _ = silent_for(name, run_key, history, aliases,
+                                  silence_expects(spec, settings, now))
+            state = f"missing (silent for {count} run keys); not late by either rule yet"
         lines.append(f"  {name}: {known}; {state}")
     lines.append("")
     return lines

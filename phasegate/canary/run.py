@@ -22,7 +22,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from phasegate.canary.channels import Budget, Channel, DeliveryFailed, channels_from, scrub, send
-from phasegate.canary.evaluate import Settings, StateCheck, evaluate, history_keys, run_keys
+from phasegate.canary.evaluate import (
+    Settings,
+    StateCheck,
+    evaluate,
+    history_keys,
+    history_of,
+    run_keys,
+)
 from phasegate.canary.incidents import Notification, incident_id, incident_problem, plan
 from phasegate.canary.settings import check_settings
 from phasegate.runtime import printable
@@ -142,9 +149,11 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
     incidents = _usable_incidents(incidents, result)
     for transition in transitions:
         collection = expectations["transitions"][transition]["collection"]
-        history = {k: documents.get((collection, k)) for k in read}
+        history = history_of(transition, {k: documents.get((collection, k)) for k in read},
+                             settings)
         for key in keys:
-            checks = evaluate(transition, key, history[key], now, settings, history)
+            checks = evaluate(transition, key, documents.get((collection, key)), now, settings,
+                              history)
             result.checks.extend(checks)
             if any(c.state == "UNREADABLE" for c in checks):
                 held.append(f"{transition}/{key}/")
