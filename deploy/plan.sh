@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generated from registry/processors.yaml by phasegate 0.1.0; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0
+# Registry digest: 1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509
 #
 # Deploys the phasegate functions of the 'nba-stats' pipeline to Google Cloud.
 # Run it from the repository root, again after every change: creates are guarded and
@@ -94,7 +94,7 @@ gcloud functions deploy nba-stats-phase2-to-phase3 --gen2 --runtime=python311 \
     --region="${REGION}" --source=build/orchestrator --entry-point=on_push --trigger-http \
     --no-allow-unauthenticated --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_TRANSITION=phase2_to_phase3,PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --set-env-vars="PHASEGATE_TRANSITION=phase2_to_phase3,PHASEGATE_REGISTRY_DIGEST=1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
     --timeout=60s --memory=256Mi \
     --update-labels=phasegate-pipeline=nba-stats,phasegate-role=orchestrator \
     --project="${PROJECT}"
@@ -147,7 +147,7 @@ gcloud functions deploy nba-stats-phase3-to-phase4 --gen2 --runtime=python311 \
     --region="${REGION}" --source=build/orchestrator --entry-point=on_push --trigger-http \
     --no-allow-unauthenticated --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_TRANSITION=phase3_to_phase4,PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --set-env-vars="PHASEGATE_TRANSITION=phase3_to_phase4,PHASEGATE_REGISTRY_DIGEST=1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
     --timeout=60s --memory=256Mi \
     --update-labels=phasegate-pipeline=nba-stats,phasegate-role=orchestrator \
     --project="${PROJECT}"
@@ -245,7 +245,7 @@ gcloud functions deploy nba-stats-canary --gen2 --runtime=python311 --region="${
     --source=build/canary --entry-point=canary_http --trigger-http --no-allow-unauthenticated \
     --ingress-settings=all \
     --service-account="phasegate-nba-stats@${PROJECT}.iam.gserviceaccount.com" \
-    --set-env-vars="PHASEGATE_REGISTRY_DIGEST=687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --set-env-vars="PHASEGATE_REGISTRY_DIGEST=1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509,GOOGLE_CLOUD_PROJECT=${PROJECT}" \
     --timeout=240s --memory=256Mi \
     --update-labels=phasegate-pipeline=nba-stats,phasegate-role=canary \
     --set-secrets=SLACK_WEBHOOK_URL=SLACK_WEBHOOK_URL:latest --max-instances=1 \
@@ -269,7 +269,7 @@ if gcloud scheduler jobs describe phasegate-canary-nba-stats --location="${REGIO
         --http-method=POST \
         --oidc-service-account-email="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --attempt-deadline=300s --max-retry-attempts=0 \
-        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 687c60880cae), do not edit' \
+        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 1499f4268cda), do not edit' \
         --project="${PROJECT}"
 else
     gcloud scheduler jobs create http phasegate-canary-nba-stats --location="${REGION}" \
@@ -277,7 +277,7 @@ else
         --http-method=POST \
         --oidc-service-account-email="phasegate-nba-stats-push@${PROJECT}.iam.gserviceaccount.com" \
         --attempt-deadline=300s --max-retry-attempts=0 \
-        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 687c60880cae), do not edit' \
+        --description='phasegate canary for nba-stats; generated from registry/processors.yaml by phasegate 0.1.0 (registry digest 1499f4268cda), do not edit' \
         --project="${PROJECT}"
 fi
 

@@ -1,12 +1,12 @@
 # Generated from registry/processors.yaml by phasegate 0.1.0; do not edit; run `phasegate generate` after changing the registry.
-# Registry digest: 687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0
+# Registry digest: 1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509
 """What the orchestrator expects, per transition: generated from the phasegate registry.
 
 Data only, standard library only: the deployed function reads it through
 phasegate.orchestrator, and pipeline code may import EXPECTED_PROCESSORS from here.
 """
 
-REGISTRY_DIGEST = '687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0'
+REGISTRY_DIGEST = '1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509'
 PHASEGATE_VERSION = '0.1.0'
 
 EXPECTATIONS: dict = {
@@ -14,7 +14,7 @@ EXPECTATIONS: dict = {
     'phasegate_version': '0.1.0',
     'pipeline': 'nba-stats',
     'timezone': 'America/New_York',
-    'registry_digest': '687c60880cae272d8ec9287e8f44e690e6b5ab568ba8b8057d8dcbe026be45a0',
+    'registry_digest': '1499f4268cdadf85dbfba28de21cfd9dd5f3339f9efb2d289091f6847a77c509',
     'aliases': {
         'BasketballRefRosterProcessor': 'p2_br_season_roster',
         'BdlBoxscoresProcessor': 'p2_bdl_box_scores',
@@ -205,7 +205,7 @@ EXPECTATIONS: dict = {
             },
         },
     },
-    'content_digest': '8e7645547763b95a957a29434a02c2bf2166f6d6a45663679181914e5377f823',
+    'content_digest': '81ddac2deded121bdfdbeada09c305402237ea6fab550ff1893dfad382976547',
 }
 
 # Per transition: the processors it waits for, and those it never fires without.

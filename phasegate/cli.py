@@ -239,6 +239,49 @@ exit codes:
     explain.add_argument("--project", help="Google Cloud project")
     explain.set_defaults(run=_explain)
 
+    status = commands.add_parser(
+        "status", help="transitions x run keys, each cell its canary state, at a glance",
+        description=(
+            "Evaluate every transition for the last N days through tomorrow with the canary's "
+            "own evaluation (one batched Firestore read; nothing is sent or stored) and show "
+            "a grid: each cell the state, with the firing time or the missing count. text "
+            "uses colour only on a terminal and symbols with a legend everywhere; json is "
+            "for tools; html is one self-contained page (no external assets, no script)."),
+        epilog="""\
+exit codes:
+  0  nothing is alerting
+  1  at least one cell is alerting (LATE, STUCK, MISSING_RUN, UNREADABLE, ...)
+  2  usage error or unreadable registry
+  3  Firestore cannot be read (no credentials, unreachable); --format html still writes a
+     page that says so
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    _registry_options(status)
+    status.add_argument("--days", type=_days, default=7,
+                        help="run keys from today - DAYS through tomorrow (default 7)")
+    status.add_argument("--format", choices=("text", "json", "html"), default="text")
+    status.add_argument("--now", metavar="ISO-8601", type=_moment,
+                        help="evaluate as if at this moment (default: the clock)")
+    status.add_argument("--project", help="Google Cloud project (default: "
+                                          "$GOOGLE_CLOUD_PROJECT)")
+    status.set_defaults(run=_status)
+
+    graph = commands.add_parser(
+        "graph", help="the registry as a picture: scrapers -> processors -> transitions",
+        description=(
+            "Draw the registry: scrapers feed processors, processors of a phase feed its "
+            "transition, a transition starts the next phase. Disabled ones are greyed with "
+            "their reason, season-level processors are marked, each transition shows its "
+            "expected set. mermaid renders on GitHub; dot is for Graphviz; svg is drawn by "
+            "phasegate itself (no system dependency). Reads only the registry."),
+        epilog="""\
+exit codes:
+  0  written to stdout
+  2  usage error or unreadable registry
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    _registry_options(graph)
+    graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
+    graph.set_defaults(run=_graph)
+
     fire = commands.add_parser(
         "fire", help="fire a transition for a run key by hand, exactly once",
         description="Fire TRANSITION for RUN_KEY now, whatever is complete, through the "
@@ -294,6 +337,16 @@ def _moment(text: str) -> object:
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, such as +00:00")
     return moment
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"{days} is outside 0 to 366 days")
+    return days
 
 
 def _duration(text: str) -> object:
@@ -385,6 +438,20 @@ def _explain(args: argparse.Namespace) -> int:
     return explain_command(_loaded(args), args.root, transition=args.transition,
                            run_key=args.run_key, project=args.project, now=args.now,
                            out=sys.stdout, err=sys.stderr)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from phasegate.status.command import status_command
+
+    return status_command(_loaded(args), args.root, project=args.project, days=args.days,
+                          now=args.now, output_format=args.format, out=sys.stdout,
+                          err=sys.stderr)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from phasegate.graph.command import graph_command
+
+    return graph_command(_loaded(args), output_format=args.format, out=sys.stdout)
 
 
 def _fire(args: argparse.Namespace) -> int:

@@ -313,7 +313,10 @@ def test_the_reference_registry_keeps_its_digests() -> None:
     """
     registry = load_registry(REFERENCE_REGISTRY).registry
     assert registry is not None
-    assert digest(registry) == DIGESTS_BEFORE["registry"]
+    # the graph artifacts listed since (a registry change of their own) left out
+    before = dataclasses.replace(registry, generate=tuple(
+        g for g in registry.generate if g.format != "mermaid"))
+    assert digest(before) == DIGESTS_BEFORE["registry"]
     for name in registry.transitions:
         assert transition_digest(registry, name) == DIGESTS_BEFORE[name]
 

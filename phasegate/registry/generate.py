@@ -67,6 +67,32 @@ def same_content(expected: str, actual: str | None) -> bool:
 class Artifact:
     path: str  # relative to the repository root, posix
     text: str
+    format: str = ""
+
+    def placed(self, current: str | None) -> Artifact:
+        """What the file should hold: this artifact, or (a Markdown file that marks a
+        region for it, such as a README) the file with only that region replaced."""
+        if current is None or self.format not in EMBEDDABLE:
+            return self
+        begin, end = embed_markers(self.format)
+        start, stop = current.find(begin), current.find(end)
+        if start < 0 or stop < start:
+            return self
+        merged = current[:start + len(begin)] + "\n" + self.text + current[stop:]
+        return Artifact(self.path, merged, self.format)
+
+
+EMBEDDABLE = frozenset({"mermaid"})
+
+
+def embed_markers(fmt: str) -> tuple[str, str]:
+    """The comments that mark a generated region inside a hand-written Markdown file."""
+    return f"<!-- phasegate:{fmt} -->", f"<!-- /phasegate:{fmt} -->"
+
+
+def is_embedded(current: str, fmt: str) -> bool:
+    begin, end = embed_markers(fmt)
+    return fmt in EMBEDDABLE and begin in current and end in current.split(begin, 1)[1]
 
 
 @dataclass(frozen=True)
@@ -177,6 +203,17 @@ def _header(source: str, registry_digest: str, comment: str) -> list[str]:
     return [f"{comment} Generated from {printable(source)} by phasegate {__version__}; "
             f"{DO_NOT_EDIT}.",
             f"{comment} Registry digest: {registry_digest}"]
+
+
+def render_mermaid(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
+    """The registry's graph as a Mermaid block in Markdown (GitHub renders it)."""
+    from phasegate.graph import mermaid
+    from phasegate.graph.model import build
+
+    graph = build(registry)
+    header = [f"<!-- {line[4:]} -->" for line in _header(source, graph.digest, "###")]
+    return "\n".join([*header, "", "```mermaid", mermaid.render(graph).rstrip("\n"), "```"]
+                     ) + "\n"
 
 
 def render_python(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
@@ -329,6 +366,7 @@ def _identifier(text: str, joiner: str, limit: int) -> str:
 RENDERERS: dict[str, Renderer] = {
     "python": render_python, "json": render_json, "requirements": render_requirements,
     "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring,
+    "mermaid": render_mermaid,
 }
 
 
@@ -340,8 +378,8 @@ def render_all(registry: Registry, source: str, inputs: Inputs = NO_INPUTS,
     (the deployment plan) are added by :mod:`phasegate.generation`.
     """
     shown = printable(source)
-    return [Artifact(target.path, renderers[target.format](registry, shown, inputs))
-            for target in registry.generate]
+    return [Artifact(target.path, renderers[target.format](registry, shown, inputs),
+                     target.format) for target in registry.generate]
 
 
 def _literal(value: Any, indent: int = 0, lists: bool = False) -> str:

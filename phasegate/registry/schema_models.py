@@ -388,12 +388,15 @@ class GenerateTarget(_Strict):
 
     path: str
     format: Literal["python", "json", "cloud-scheduler", "canary-monitoring", "deploy-plan",
-                    "requirements"] = Field(
+                    "requirements", "mermaid"] = Field(
         description="python: the orchestrator's module; json: the canary's expectations; "
                     "cloud-scheduler: the canary's Cloud Scheduler job; canary-monitoring: a "
                     "log-based metric and an alert policy for an absent canary heartbeat; "
                     "deploy-plan: the gcloud commands that deploy the pipeline; "
-                    "requirements: a deployable folder's pinned requirements.txt")
+                    "requirements: a deployable folder's pinned requirements.txt; mermaid: the "
+                    "registry's graph as Markdown (into a Markdown file that marks a region "
+                    "with <!-- phasegate:mermaid --> and <!-- /phasegate:mermaid -->, only "
+                    "that region)")
 
 
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9\-]{4,28}[a-z0-9]$")]

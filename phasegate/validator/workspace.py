@@ -97,7 +97,8 @@ def read_workspace(
             workspace.unsafe.append(Unscannable(("generate", index, "path"),
                                                 f"generate: {error}", artifact.path))
             continue
-        workspace.artifacts.append(ArtifactState(artifact, _read_or_none(target)))
+        current = _read_or_none(target)
+        workspace.artifacts.append(ArtifactState(artifact.placed(current), current))
     generated = {artifact.path for artifact in artifacts}
     files = list(_python_files(registry, root, generated, workspace))
     _scan_sources(files, root, workspace, processes)

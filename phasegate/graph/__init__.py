@@ -1,0 +1,1 @@
+"""``phasegate graph``: the registry as a picture (model, then one renderer per format)."""
