@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from phasegate.progress import Report
 from phasegate.registry.loading import LoadedRegistry
 from phasegate.validator.context import RuleContext, SourceContext
 from phasegate.validator.findings import Finding
@@ -12,7 +13,7 @@ from phasegate.validator.suppression import apply_suppressions, find_suppression
 
 
 def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
-                 processes: int | None = None) -> list[Finding]:
+                 processes: int | None = None, progress: Report | None = None) -> list[Finding]:
     """Findings for an already loaded registry, sorted by place.
 
     With ``root``, everything the registry declares outside itself (source
@@ -26,7 +27,7 @@ def check_loaded(loaded: LoadedRegistry, root: Path | None = None,
             from phasegate.validator.workspace import read_workspace
 
             ctx.workspace = read_workspace(loaded.registry, root, loaded.path,
-                                           loaded.document.text, processes)
+                                           loaded.document.text, processes, progress)
             suppressions.update(ctx.workspace.suppressions)
         findings.extend(f for check in checks(REGISTRY_RULES) for f in check(ctx))
         if ctx.workspace is not None:

@@ -35,7 +35,9 @@ def validate_command(loaded: LoadedRegistry, root: Path, *, output_format: str, 
         if not update_baseline:
             entries = baselines.load(baseline, root)
 
-    findings = check_loaded(loaded, root)
+    from phasegate.progress import on_terminal
+
+    findings = check_loaded(loaded, root, progress=on_terminal(err, "phasegate: scanning"))
     outcome: baselines.Outcome | None = None
     if baseline is not None:
         lines = baselines.line_texts(root, findings)

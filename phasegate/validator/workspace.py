@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phasegate.progress import Report
 from phasegate.registry.confine import Unsafe, inside, is_within, lexical_problem, read_regular
 from phasegate.registry.generate import Artifact
 from phasegate.registry.models import FileReference, Registry
@@ -25,6 +26,7 @@ SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".venv", "venv", "node_modu
                        "dist", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
                        "site-packages"})
 PARALLEL_FROM_FILES = 400
+PROGRESS_CHUNK = 100  # files scanned between two progress reports (one process)
 """Below this many files a pool costs more to start than it saves."""
 
 
@@ -71,9 +73,12 @@ class Workspace:
 
 def read_workspace(
     registry: Registry, root: Path, registry_display: str, registry_text: str,
-    processes: int | None = None,
+    processes: int | None = None, progress: Report | None = None,
 ) -> Workspace:
-    """Read and scan everything the registry declares, relative to ``root``."""
+    """Read and scan everything the registry declares, relative to ``root``.
+
+    ``progress`` hears (files scanned, files in all) as the scan goes.
+    """
     workspace = Workspace(build_vocabulary(registry))
     workspace.suppressions[registry_display] = find_suppressions(registry_text)
     from phasegate.generation import GenerationError, render_for_root
@@ -101,7 +106,7 @@ def read_workspace(
         workspace.artifacts.append(ArtifactState(artifact.placed(current), current))
     generated = {artifact.path for artifact in artifacts}
     files = list(_python_files(registry, root, generated, workspace))
-    _scan_sources(files, root, workspace, processes)
+    _scan_sources(files, root, workspace, processes, progress)
     _read_file_references(registry, root, workspace)
     return workspace
 
@@ -292,10 +297,16 @@ def _scan_chunk(args: tuple[str, list[str], Vocabulary]) -> tuple[list[FileScan]
 
 
 def _scan_sources(files: list[str], root: Path, workspace: Workspace,
-                  processes: int | None) -> None:
+                  processes: int | None, progress: Report | None = None) -> None:
     workers = processes if processes is not None else min(os.cpu_count() or 1, 8)
+    results: list[tuple[list[FileScan], set[str]]] = []
     if workers <= 1 or len(files) < PARALLEL_FROM_FILES:
-        results = [_scan_chunk((str(root), files, workspace.vocabulary))]
+        size = PROGRESS_CHUNK if progress else max(1, len(files))
+        for start in range(0, len(files), size):
+            results.append(_scan_chunk((str(root), files[start:start + size],
+                                        workspace.vocabulary)))
+            if progress:
+                progress(min(start + size, len(files)), len(files))
     else:
         import multiprocessing  # imported only here: it costs ~25 ms at start-up
         from concurrent.futures import ProcessPoolExecutor
@@ -304,8 +315,13 @@ def _scan_sources(files: list[str], root: Path, workspace: Workspace,
         chunks = [(str(root), files[i:i + size], workspace.vocabulary)
                   for i in range(0, len(files), size)]
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        done = 0
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_scan_chunk, chunks))
+            for chunk, result in zip(chunks, pool.map(_scan_chunk, chunks), strict=True):
+                results.append(result)
+                done += len(chunk[1])
+                if progress:
+                    progress(done, len(files))
     for scans, classes in results:
         workspace.scans.extend(scans)
         workspace.classes |= classes
