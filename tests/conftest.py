@@ -27,13 +27,13 @@ class Result:
 
 
 def run_phasegate(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                  ) -> Result:
+                  timeout: float = 60) -> Result:
     """Run the installed command line as a user would, in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if k != "PHASEGATE_REGISTRY"}
     full_env.update(env or {})
     done = subprocess.run(
         [sys.executable, "-m", "phasegate", *args],
-        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=60,
+        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 

@@ -21,7 +21,7 @@ def emulator_env(emulators) -> dict[str, str]:
 def test_the_shipped_scenarios_pass_with_zero_false_alerts(emulators, tmp_path):
     junit = tmp_path / "scenarios.xml"
     result = run_phasegate("test", "scenarios/", "--format", "json", "--junit", str(junit),
-                           env=emulator_env(emulators))
+                           env=emulator_env(emulators), timeout=900)  # a month is ~65 s
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert len(report["scenarios"]) >= 12
