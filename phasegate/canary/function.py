@@ -5,6 +5,11 @@ run's JSON when the run completed (alerting or not) and 500 when the canary
 could not do its job, so that Cloud Scheduler records the failure too. A
 missing or foreign expected.json fails at cold start with one log line.
 
+``GET /status`` (HTML) and ``GET /status.json`` are read-only views of the
+same evaluation (:mod:`phasegate.status.http`): they never run the canary,
+so looking cannot notify, fire or record anything; other methods on those
+paths answer 405. Every other path is the canary's run, as before.
+
 The canary fires tiers that come due (and retries pending firings) through
 the orchestrator's path, so an HTTP target it cannot reach from its own
 environment (URL variable unset or refused, audience variable unset) is a
@@ -79,14 +84,18 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
     problems = target_problems(settings, env)  # the environment is fixed for the instance
 
     def canary_http(request: Any) -> tuple[str, int, dict[str, str]]:
-        """Run the canary once (Cloud Scheduler's POST).
+        """Run the canary once (Cloud Scheduler's POST), or show the status page.
 
         No credentials, an unreachable Firestore or any other failure answers
         500 with the run's JSON, after telling every channel that works.
         """
         from phasegate.canary.run import EXIT_FAILED, report_failure, run_once
         from phasegate.canary.store import CanaryStore, FirestoreUnavailable, firestore_client
+        from phasegate.status.http import status_route
 
+        view = status_route(str(getattr(request, "path", "") or ""))
+        if view is not None:  # before anything that runs the canary
+            return _status(request, view, settings, project)
         now = dt.datetime.now(dt.UTC)
         try:
             store = CanaryStore(firestore_client(project),
@@ -104,3 +113,19 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
 
     functions_framework.http(canary_http)  # registers the signature by name
     return canary_http
+
+
+def _status(request: Any, view: str, settings: Settings, project: str | None,
+            ) -> tuple[str, int, dict[str, str]]:
+    """The read-only status page; whatever goes wrong, a short answer and no traceback."""
+    from phasegate.status.http import respond
+
+    args = getattr(request, "args", None)
+    days = args.get("days") if args is not None else None
+    query = {"days": str(days)} if days is not None else {}
+    try:
+        return respond(str(getattr(request, "method", "GET")), view, query, settings,
+                       project=project)
+    except Exception as error:  # noqa: BLE001 - a page view never crashes the function
+        return (f"500 the status page failed: {type(error).__name__}\n", 500,
+                {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"})
