@@ -33,16 +33,9 @@ def render(graph: Graph) -> str:
     lines = [f"digraph {quote(graph.pipeline)} {{", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=11];',
              f"  label={quote(f'{graph.pipeline} (registry digest {graph.digest[:12]})')};"]
-    scrapers = [n for n in graph.nodes if n.kind == "scraper"]
-    if scrapers:
-        lines.append('  subgraph cluster_scrapers { label="scrapers";')
-        lines += [f"    {_node(n)}" for n in scrapers]
-        lines.append("  }")
-    for phase in sorted({n.phase for n in graph.nodes if n.kind == "processor"
-                         and n.phase is not None}):
-        lines.append(f'  subgraph cluster_phase_{phase} {{ label="phase {phase}";')
-        lines += [f"    {_node(n)}" for n in graph.nodes
-                  if n.kind == "processor" and n.phase == phase]
+    for key, label, members in graph.groups():
+        lines.append(f"  subgraph cluster_{key} {{ label={quote(label)};")
+        lines += [f"    {_node(n)}" for n in members]
         lines.append("  }")
     lines += [f"  {_node(n)}" for n in graph.nodes if n.kind == "transition"]
     lines += [f"  {quote(e.source)} -> {quote(e.target)}{EDGES[e.kind]};" for e in graph.edges]

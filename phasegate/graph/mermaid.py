@@ -28,15 +28,8 @@ def _declare(node: Node) -> str:
 def render(graph: Graph) -> str:
     """``flowchart LR``: scrapers, then each phase's processors in a subgraph, transitions."""
     lines = ["flowchart LR"]
-    scrapers = [n for n in graph.nodes if n.kind == "scraper"]
-    if scrapers:
-        lines.append("  subgraph scrapers [scrapers]")
-        lines += [f"    {_declare(n)}" for n in scrapers]
-        lines.append("  end")
-    for phase in sorted({n.phase for n in graph.nodes if n.kind == "processor"
-                         and n.phase is not None}):
-        members = [n for n in graph.nodes if n.kind == "processor" and n.phase == phase]
-        lines.append(f"  subgraph phase_{phase} [phase {phase}]")
+    for key, label, members in graph.groups():
+        lines.append(f"  subgraph {key} [{label}]")
         lines += [f"    {_declare(n)}" for n in members]
         lines.append("  end")
     lines += [f"  {_declare(n)}" for n in graph.nodes if n.kind == "transition"]

@@ -56,6 +56,19 @@ class Graph:
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
 
+    def groups(self) -> list[tuple[str, str, list[Node]]]:
+        """(key, label, members): the scrapers, then each phase's processors, as drawn boxed."""
+        found: list[tuple[str, str, list[Node]]] = []
+        scrapers = [n for n in self.nodes if n.kind == "scraper"]
+        if scrapers:
+            found.append(("scrapers", "scrapers", scrapers))
+        phases = sorted({n.phase for n in self.nodes
+                         if n.kind == "processor" and n.phase is not None})
+        for phase in phases:
+            found.append((f"phase_{phase}", f"phase {phase}", [
+                n for n in self.nodes if n.kind == "processor" and n.phase == phase]))
+        return found
+
 
 def node_id(kind: Kind, name: str) -> str:
     return f"{kind[0]}_{name}"
