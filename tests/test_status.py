@@ -186,6 +186,33 @@ def test_early_late_and_every_state_are_the_canarys_own():
                 check.state, check.detail, check.missing), check
 
 
+def test_the_learned_times_are_shown_in_every_format():
+    """Issue 15: what an early LATE is measured against, for today's run key."""
+    from phasegate.canary.early import EarlyRules, usual_times
+    from phasegate.canary.evaluate import history_of
+
+    documents = _history(dt.date(2026, 2, 9), 20)
+    grid = grid_of(documents, 3)
+    [phase2] = [row for row in grid.rows if row.name == "phase2_to_phase3"]
+    mine = {k: d for (c, k), d in documents.items() if c == "phase2_completion"}
+    given = settings()
+    known = usual_times(grid.today, history_of("phase2_to_phase3", mine, given),
+                        given.expectations["aliases"], EarlyRules.of(given.canary))
+    assert [item.processor for item in phase2.learned] == sorted(
+        name for name in known if name in PHASE2)
+    assert phase2.learned and all(item.usual == known[item.processor]
+                                  for item in phase2.learned)
+    first = phase2.learned[0]
+    data = json.loads(render(grid, "json"))
+    [entry] = [t for t in data["transitions"] if t["name"] == "phase2_to_phase3"]
+    assert entry["learned"][0] == {"processor": first.processor,
+                                   "latest_s": first.usual.latest.total_seconds(),
+                                   "median_s": first.usual.median.total_seconds(),
+                                   "samples": first.usual.samples}
+    assert first.text in render(grid, "text")
+    assert f"Learned completion times for {grid.today}" in render(grid, "html")
+
+
 def test_no_transitions_is_an_empty_grid_with_an_explanation():
     data = copy.deepcopy(EXPECTED)
     data["transitions"] = {}
@@ -269,7 +296,7 @@ def test_json_has_the_documented_shape():
     assert data["format"] == 1 and data["generated_at"] == NOW_ARG
     assert data["registry_digest"] == EXPECTED["registry_digest"]
     [phase2, phase3] = data["transitions"]
-    assert set(phase2) == {"name", "note", "cells"}
+    assert set(phase2) == {"name", "note", "cells", "learned"}
     cell = {c["run_key"]: c for c in phase2["cells"]}
     assert set(cell["2026-02-09"]) == {"run_key", "state", "alerting", "detail", "missing",
                                        "triggered_at", "reason", "warnings", "mode", "quiet"}

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from phasegate.canary.early import EarlyRules
+from phasegate.canary.early import EarlyRules, Usual, offset_text, usual_times
 from phasegate.canary.evaluate import (
     Missing,
     Settings,
@@ -60,12 +60,26 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Learned:
+    """What the early rules learned of one expected processor, for today's run key."""
+
+    processor: str
+    usual: Usual
+
+    @property
+    def text(self) -> str:
+        return (f"{self.processor} usually by {offset_text(self.usual.latest)} "
+                f"(median {offset_text(self.usual.median)}, {self.usual.samples} completions)")
+
+
+@dataclass(frozen=True)
 class Row:
     """One transition; ``note`` says why it has no cells (its settings cannot be used)."""
 
     name: str
     cells: tuple[Cell, ...] = ()
     note: str | None = None
+    learned: tuple[Learned, ...] = ()  # expected processors with a learned time, by name
 
 
 @dataclass(frozen=True)
@@ -170,9 +184,21 @@ def build_grid(view: View, documents: Documents, now: dt.datetime, days: int, *,
         rows.append(Row(name, tuple(
             _cell(evaluate(name, key, mine.get(key), now, settings, history), mine.get(key),
                   settings)
-            for key in base.run_keys)))
+            for key in base.run_keys), learned=_learned(name, history, settings, base.today)))
     rows.sort(key=lambda row: row.name)
     return replace(base, rows=tuple(rows))
+
+
+def _learned(transition: str, history: Any, settings: Settings, today: str,
+             ) -> tuple[Learned, ...]:
+    """The early rules' learned times for today's run key, of the processors it expects."""
+    from phasegate.canary.evaluate import expects_on
+
+    rules = EarlyRules.of(settings.canary)
+    spec = settings.expectations["transitions"][transition]
+    expected = expects_on(spec, dt.date.fromisoformat(today))(today)
+    known = usual_times(today, history, settings.expectations["aliases"], rules)
+    return tuple(Learned(name, known[name]) for name in sorted(known) if name in expected)
 
 
 def unreadable_grid(view: View, now: dt.datetime, days: int, reason: str, *,

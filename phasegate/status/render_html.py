@@ -88,7 +88,7 @@ def render(grid: Grid) -> str:
     if grid.error:
         parts += _error(grid)
     else:
-        parts += _problems(grid) + _table(grid) + _legend() + _details(grid)
+        parts += _problems(grid) + _table(grid) + _legend() + _details(grid) + _learned(grid)
     parts += [
         "</main>",
         f"<footer>phasegate {escape(__version__)}. Read-only: this page was evaluated with the "
@@ -264,6 +264,20 @@ def _details(grid: Grid) -> list[str]:
         return ["<section>", "<h2>What alerts</h2>", "<p>Nothing alerts.</p>", "</section>"]
     return ["<section>", "<h2>What alerts</h2>", f'<ul class="details">{"".join(items)}</ul>',
             "</section>"]
+
+
+def _learned(grid: Grid) -> list[str]:
+    """The early rules' learned times for today: what an early LATE is measured against."""
+    rows = [row for row in grid.rows if row.learned]
+    if not rows:
+        return []
+    items = "".join(f"<li><strong>{escape(row.name)}</strong>: "
+                    f"{escape('; '.join(item.text for item in row.learned))}</li>"
+                    for row in rows)
+    return ["<section>", f"<h2>Learned completion times for {escape(grid.today)}</h2>",
+            "<p>Offsets from the first completion, learned by the early rules "
+            "(canary.early); a processor later than its latest plus the slack is LATE before "
+            "the deadline.</p>", f'<ul class="details">{items}</ul>', "</section>"]
 
 
 def _last(last_reported: str | None, early: str | None) -> str:

@@ -29,7 +29,12 @@ def as_data(grid: Grid) -> dict[str, Any]:
         "problems": list(grid.problems),
         "empty_reason": grid.empty_reason,
         "transitions": [{"name": row.name, "note": row.note,
-                         "cells": [_cell(cell) for cell in row.cells]} for row in grid.rows],
+                         "cells": [_cell(cell) for cell in row.cells],
+                         "learned": [{"processor": item.processor,
+                                      "latest_s": item.usual.latest.total_seconds(),
+                                      "median_s": item.usual.median.total_seconds(),
+                                      "samples": item.usual.samples} for item in row.learned]}
+                        for row in grid.rows],
     }
 
 

@@ -35,6 +35,7 @@ def render(grid: Grid, *, colour: bool = False, ascii_only: bool = False) -> str
     else:
         lines += _table(grid, colour, ascii_only) + [""]
     lines += _legend(ascii_only)
+    lines += learned_lines(grid)
     details = _details(grid, ascii_only)
     if details:
         lines += ["", *details]
@@ -42,6 +43,17 @@ def render(grid: Grid, *, colour: bool = False, ascii_only: bool = False) -> str
     lines += ["", f"{alerting} alerting cell{'s' if alerting != 1 else ''}"
                   f"{'; settings problems above' if grid.problems else ''}"]
     return "\n".join(lines) + "\n"
+
+
+def learned_lines(grid: Grid) -> list[str]:
+    """The early rules' learned times for today (what an early LATE is measured against)."""
+    rows = [row for row in grid.rows if row.learned]
+    if not rows:
+        return []
+    lines = ["", f"learned completion times for {grid.today} (from the first completion):"]
+    for row in rows:
+        lines.append(f"  {row.name}: " + "; ".join(item.text for item in row.learned))
+    return lines
 
 
 def _header(grid: Grid) -> list[str]:
