@@ -1,7 +1,7 @@
 """What state a transition is in for one run key: pure, with the time passed in.
 
 States (DESIGN.md): NO_DATA, MISSING_RUN, WAITING, LATE, STUCK, TRIGGERED for
-the transition itself, and UNKNOWN_NAMES and STALE_REGISTRY as warnings that
+the transition itself, and UNKNOWN_NAMES, MIRROR_FAILED and STALE_REGISTRY as warnings that
 can hold at the same time. Old documents are understood: ISO-string
 timestamps, and raw class names as keys (aliases resolve them). A document
 that cannot be interpreted (a field of an unexpected type) is UNREADABLE, an
@@ -317,6 +317,14 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
         checks.append(StateCheck(**base, state="UNKNOWN_NAMES", completed=completed, alerting=True,
                             detail=f"names the registry does not know: {names_text(unknown)}; "
                                    "they are never counted (a misspelt alias?)"))
+    failures = document.get("_mirror_failures")
+    if isinstance(failures, int) and not isinstance(failures, bool) and failures > 0:
+        checks.append(StateCheck(**base, state="MIRROR_FAILED", completed=completed,
+                                 alerting=True,
+                                 detail=f"{failures} row(s) of this run key could not be "
+                                        "mirrored to BigQuery (see the orchestrator's "
+                                        "MIRROR_FAILED log lines); Firestore is complete, "
+                                        "history and dashboards that read BigQuery are not"))
     stale = stale_digest(document, spec)
     if stale:
         checks.append(StateCheck(**base, state="STALE_REGISTRY", completed=completed, alerting=True,

@@ -113,10 +113,12 @@ def one_line(error: BaseException) -> str:
 def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool = False,
              stream: TextIO | None = None, sleep: Callable[[float], None] | None = None,
              heal: Heal | None = None, budget: Budget | None = None,
-             problems: Iterable[str] = ()) -> RunResult:
+             problems: Iterable[str] = (), mirror: Any | None = None) -> RunResult:
     """Evaluate every transition over the lookback window and notify on changes.
 
     ``problems``: what the caller already found wrong (reported as CANARY_ERROR).
+    ``mirror``: a :class:`phasegate.mirror.sender.MirrorSender` for incident rows; by
+    default one for the registry's ``mirror.bigquery.table``, when it has one.
     """
     sleep = sleep or time.sleep
     budget = budget or Budget()
@@ -167,8 +169,10 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
                              decided.notifications for c in channels]
         result.calls = dict(store.calls)
         return result
+    claimed: list[Notification] = []
     updates, failed = _claim_and_deliver(store, decided.notifications, incidents, channels,
-                                         pipeline, now, result, stream, sleep, budget)
+                                         pipeline, now, result, stream, sleep, budget, claimed)
+    _mirror_incidents(mirror, claimed, documents, settings, now, stream)
     for key in decided.expire:
         updates[incident_id(key)] = {"open": False, "needs_attention": False,
                                      "closed_at": now, "closed_reason": "left the lookback"}
@@ -292,6 +296,7 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
                        channels: list[Channel], pipeline: str, now: dt.datetime,
                        result: RunResult, stream: TextIO | None,
                        sleep: Callable[[float], None], budget: Budget,
+                       claimed: list[Notification] | None = None,
                        ) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Claim each changed incident, deliver what this run owns, keep what failed.
 
@@ -316,6 +321,8 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
         seen = existing[1] if existing and note.kind != "open" else None
         if store.claim(incident_id(note.dedup_key), fields, seen):
             owned.append(note)
+            if claimed is not None and note.kind in ("open", "resolve"):
+                claimed.append(note)
             pending[note.dedup_key] = dict(fields["pending"])
     # deliveries that failed on an earlier run: retried once more (claimed the same way);
     # a channel that is no longer configured is owed nothing
@@ -355,6 +362,49 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
         updates[incident_id(key)] = {"pending": remaining,
                                      "needs_attention": is_open or bool(remaining)}
     return updates, failed
+
+
+def _mirror_incidents(mirror: Any | None, notes: list[Notification],
+                      documents: Mapping[tuple[str, str], Any], settings: Settings,
+                      now: dt.datetime, stream: TextIO | None) -> None:
+    """One BigQuery row per incident this run opened or resolved (``mirror.bigquery``), the
+    opening with its detection time. A failure is a MIRROR_FAILED line, never an error."""
+    expectations = settings.expectations
+    configured: Any = expectations.get("mirror")
+    if not notes or (mirror is None and not configured):
+        return
+    try:
+        from phasegate.history.detection import detected_after
+        from phasegate.mirror.rows import incident_row
+        from phasegate.mirror.sender import MirrorSender
+
+        sender = mirror or MirrorSender(str(configured["bigquery"]["table"]))
+        rows = []
+        for note in notes:
+            spec = expectations["transitions"].get(note.transition)
+            after = None
+            if note.kind == "open" and spec is not None:
+                document = documents.get((spec["collection"], note.run_key))
+                after = detected_after(
+                    note.state, note.run_key, document if isinstance(document, Mapping)
+                    else None, spec, expectations["aliases"], str(expectations["timezone"]),
+                    now, float(settings.canary.get("missing_run_after_hours", 30)))
+            rows.append(incident_row("open" if note.kind == "open" else "resolve",
+                                     note.transition, note.run_key, note.state, now,
+                                     note.detail, after,
+                                     str(expectations.get("registry_digest") or "") or None))
+        reason = sender.send(rows)
+    except Exception as error:  # noqa: BLE001 - the mirror never breaks a canary run
+        reason = one_line(error)
+    if reason is not None:
+        (stream or sys.stdout).write(json.dumps({
+            "severity": "WARNING",
+            "message": f"MIRROR_FAILED: {len(notes)} incident row(s) not mirrored to BigQuery: "
+                       f"{scrub(reason)}",
+            "logging.googleapis.com/labels": {"phasegate_checkpoint": "MIRROR_FAILED",
+                                              "phasegate_pipeline": str(
+                                                  expectations.get("pipeline", ""))}},
+            default=str) + "\n")
 
 
 def _send(channel: Channel, notes: list[Notification], pipeline: str, stream: TextIO | None,

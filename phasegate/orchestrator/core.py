@@ -40,6 +40,7 @@ from phasegate.orchestrator.store import (
 from phasegate.runtime import Expectation, Expectations, as_time, processor_status
 
 if TYPE_CHECKING:
+    from phasegate.mirror.sender import BackgroundMirror, MirrorSender
     from phasegate.orchestrator.targets import Outgoing, Send
 
 Clock = Callable[[], dt.datetime]
@@ -94,7 +95,8 @@ class Orchestrator:
                  timeout: float = DELIVERY_BUDGET_S, lease: dt.timedelta = TRIGGER_LEASE,
                  environ: Mapping[str, str] | None = None,
                  token_provider: Callable[[str], str] | None = None,
-                 send: Send | None = None) -> None:
+                 send: Send | None = None,
+                 mirror: MirrorSender | BackgroundMirror | None = None) -> None:
         self.expectations = expectations
         self.transition = transition
         self.spec = expectations.transition(transition)  # an unknown name fails here
@@ -109,6 +111,48 @@ class Orchestrator:
         self.token_provider = token_provider
         self.send = send  # replaces the target's own sender (tests, scenarios)
         self.tiers = policy.tiers_of(self.spec)
+        self.mirror = _mirror_of(expectations, mirror)
+        self._rows: list[dict[str, Any]] = []  # this delivery's mirror rows, sent at its end
+
+    # -- the BigQuery mirror ----------------------------------------------------
+
+    def _mirror_row(self, row: dict[str, Any]) -> None:
+        if self.mirror is not None:
+            self._rows.append(row)
+
+    def _send_mirror(self) -> None:
+        """Hand this delivery's rows to the mirror's worker, after every Firestore write.
+
+        Never raises and never waits: a failure is a MIRROR_FAILED line and
+        ``_mirror_failures`` incremented on the document, from the worker.
+        """
+        rows, self._rows = self._rows, []
+        if self.mirror is None or not rows:
+            return
+        try:
+            self.mirror.submit(rows, lambda reason: self._mirror_failed(rows, reason))
+        except Exception as error:  # noqa: BLE001 - the mirror never fails the Firestore path
+            self._mirror_failed(rows, f"{type(error).__name__}: {error}")
+
+    def settle_mirror(self, timeout: float | None = None) -> bool:
+        """Wait (bounded) for the rows handed to the mirror; True when none is pending."""
+        return self.mirror.settle(timeout) if self.mirror is not None else True
+
+    def _mirror_failed(self, rows: list[dict[str, Any]], reason: str) -> None:
+        for run_key in sorted({str(row["run_key"]) for row in rows}):
+            counted = "counted in _mirror_failures"
+            try:
+                self.store.count_mirror_failure(run_key)
+            except Exception as error:  # noqa: BLE001 - this line still says what failed
+                counted = f"not counted ({type(error).__name__})"
+            events = ", ".join(sorted({str(row["event"]) for row in rows
+                                       if row["run_key"] == run_key}))
+            # a log stream that fails is no reason to raise
+            with contextlib.suppress(Exception):
+                self._log(Outcome("MIRROR_FAILED", run_key), "MIRROR_FAILED",
+                          f"{events} not mirrored to BigQuery: {reason}; {counted}; Firestore "
+                          "recording and firing are unaffected", None, severity="WARNING",
+                          table=self.mirror.table if self.mirror is not None else None)
 
     # -- entry points -------------------------------------------------------
 
@@ -121,6 +165,12 @@ class Orchestrator:
         :class:`TriggerPublishFailed` likewise. Nothing else escapes.
         """
         self.store.begin()
+        try:
+            return self._handle_push(event_data)
+        finally:
+            self._send_mirror()
+
+    def _handle_push(self, event_data: Any) -> Outcome:
         try:
             try:
                 envelope = decode_push(event_data)
@@ -143,7 +193,10 @@ class Orchestrator:
     def handle(self, completion: Completion) -> Outcome:
         """Record one completion and fire the transition if it is now complete."""
         self.store.begin()
-        return self._handle(completion)
+        try:
+            return self._handle(completion)
+        finally:
+            self._send_mirror()
 
     def _handle(self, completion: Completion) -> Outcome:
         now = self.clock()
@@ -222,6 +275,7 @@ class Orchestrator:
         for _ in range(3):
             existing = (before.data or {}).get(canonical)
             if existing is not None and _is_duplicate(existing, completion):
+                self._mirror_redelivery(run_key, canonical, existing, completion)
                 self._log(outcome, "DUPLICATE",
                           f"{canonical} already recorded as {existing.get('status')}; not "
                           "counted twice, re-evaluating", completion, processor=canonical)
@@ -233,11 +287,33 @@ class Orchestrator:
                 self._log(outcome, "RECORDED", f"{canonical} {completion.status} (received as "
                           f"{completion.processor_name})", completion, processor=canonical,
                           status=completion.status, mode=fields.get("_mode"))
+                self._mirror_completion(run_key, canonical, completion.status, now,
+                                        completion.message_id)
                 return self.store.read(run_key)
             mark = mark and result != "marked"  # the marker exists: never create it again
             before = self.store.read(run_key)
         raise StoreUnavailable(f"{canonical}: the document kept changing under three writes; "
                                "Pub/Sub delivers again")
+
+    def _mirror_completion(self, run_key: str, processor: str, status: str, at: dt.datetime,
+                           message_id: str | None) -> None:
+        if self.mirror is None:
+            return
+        from phasegate.mirror.rows import completion_row
+
+        self._mirror_row(completion_row(self.transition, run_key, processor, status, at,
+                                        message_id, self.expectations.registry_digest))
+
+    def _mirror_redelivery(self, run_key: str, processor: str, existing: Any,
+                           completion: Completion) -> None:
+        """A redelivery of the recorded message: the same row again, with the same insert id
+        (the first delivery may have died before its row was sent; BigQuery drops one)."""
+        if self.mirror is None or not completion.message_id or not isinstance(existing, dict):
+            return
+        recorded = as_time(existing.get("recorded_at"))
+        if existing.get("message_id") == completion.message_id and recorded is not None:
+            self._mirror_completion(run_key, processor, str(existing.get("status")), recorded,
+                                    completion.message_id)
 
     def _meta(self, mode: str | None, expected: frozenset[str]) -> dict[str, Any]:
         return {
@@ -335,9 +411,13 @@ class Orchestrator:
             # at the clock's time: a lease counted from an earlier moment could be expired
             # already, and another attempt would fire too. Another attempt firing it right
             # now is an outcome too.
-            with contextlib.suppress(TriggerInProgress):
-                self._trigger(outcome, None, result, self.clock(), uuid.uuid4().hex,
-                              reason=decision.reason or "all_complete")
+            try:
+                with contextlib.suppress(TriggerInProgress):
+                    self._trigger(outcome, None, result, self.clock(), uuid.uuid4().hex,
+                                  reason=decision.reason or "all_complete")
+            finally:
+                self._send_mirror()
+                self.settle_mirror()  # not a delivery: the caller may exit right after
         return outcome
 
     def fire_manual(self, run_key: dt.date, note: str, now: dt.datetime | None = None,
@@ -359,8 +439,12 @@ class Orchestrator:
             raise NothingToFire(f"{self.transition}/{outcome.run_key}: no expected processor "
                                 "has completed, and the target sends one message per completed "
                                 "processor: firing would send nothing and close the run key")
-        self._trigger(outcome, None, result, now, uuid.uuid4().hex, reason="manual",
-                      note=note)
+        try:
+            self._trigger(outcome, None, result, now, uuid.uuid4().hex, reason="manual",
+                          note=note)
+        finally:
+            self._send_mirror()
+            self.settle_mirror()  # the command exits right after
         return outcome
 
     def _read_run_key(self, run_key: dt.date, now: dt.datetime,
@@ -418,6 +502,12 @@ class Orchestrator:
         outcome.triggered_now = True
         outcome.published_id = published_id
         outcome.reason = reason
+        if self.mirror is not None:
+            from phasegate.mirror.rows import firing_row
+
+            self._mirror_row(firing_row(self.transition, run_key, reason, now, trigger_id,
+                                        completion.message_id if completion else None,
+                                        self.expectations.registry_digest))
 
     def _take_over(self, outcome: Outcome, completion: Completion | None, token: str,
                    now: dt.datetime) -> frozenset[str] | None:
@@ -589,6 +679,21 @@ class Orchestrator:
                       run_key=outcome.run_key or "",
                       correlation_id=completion.correlation_id if completion else None,
                       **fields)
+
+
+def _mirror_of(expectations: Expectations, given: MirrorSender | BackgroundMirror | None,
+               ) -> BackgroundMirror | None:
+    """The mirror the registry asks for (``mirror.bigquery.table``), on a worker thread."""
+    from_registry: Any = expectations.data.get("mirror")
+    if given is None and not from_registry:
+        return None
+    from phasegate.mirror.sender import BackgroundMirror, MirrorSender
+
+    if isinstance(given, BackgroundMirror):
+        return given
+    if isinstance(given, MirrorSender):
+        return BackgroundMirror(given)
+    return BackgroundMirror(MirrorSender(str(from_registry["bigquery"]["table"])))
 
 
 def _why(reason: str, outcome: Outcome, result: Evaluation) -> str:

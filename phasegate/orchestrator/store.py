@@ -30,7 +30,8 @@ MARKERS = "phasegate_triggers"
 DELIVERIES = "phasegate_deliveries"
 REJECTED = "phasegate_rejected"
 DELIVERY_BUDGET_S = 7.0
-DELIVERY_MARKER_DAYS = 7  # Pub/Sub keeps an unacknowledged message at most 7 days
+DELIVERY_MARKER_DAYS = 7
+MIRROR_COUNT_TIMEOUT_S = 5.0  # Pub/Sub keeps an unacknowledged message at most 7 days
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,200}")
 
 
@@ -259,6 +260,18 @@ class CompletionStore:
         batch.set(self._marker(transition, run_key), marker, merge=True)
         self.calls["commits"] += 1
         batch.commit(**self._bounded())
+
+    # -- the BigQuery mirror ------------------------------------------------------
+
+    def count_mirror_failure(self, run_key: str, timeout: float = MIRROR_COUNT_TIMEOUT_S,
+                             ) -> None:
+        """``_mirror_failures`` + 1 on the document: its own short timeout, outside the
+        delivery's budget (it runs on the mirror's worker thread, after the delivery)."""
+        from google.cloud.firestore_v1 import Increment
+
+        self.calls["mirror_writes"] += 1
+        self._doc(run_key).set({"_mirror_failures": Increment(1)}, merge=True,
+                               timeout=timeout, retry=None)
 
     # -- rejected messages ------------------------------------------------------
 

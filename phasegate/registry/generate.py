@@ -71,18 +71,24 @@ class Artifact:
 
     def placed(self, current: str | None) -> Artifact:
         """What the file should hold: this artifact, or (a Markdown file that marks a
-        region for it, such as a README) the file with only that region replaced."""
+        region for it, such as a README) the file with only that region replaced, in the
+        file's own line endings. RegionError when the file's markers are malformed."""
         if current is None or self.format not in EMBEDDABLE:
             return self
-        begin, end = embed_markers(self.format)
-        start, stop = current.find(begin), current.find(end)
-        if start < 0 or stop < start:
+        spot = region(current, self.format)
+        if spot is None:
             return self
-        merged = current[:start + len(begin)] + "\n" + self.text + current[stop:]
-        return Artifact(self.path, merged, self.format)
+        start, stop = spot
+        text = self.text.replace("\n", "\r\n") if "\r\n" in current else self.text
+        return Artifact(self.path, current[:start] + text + current[stop:], self.format)
 
 
 EMBEDDABLE = frozenset({"mermaid"})
+MARKDOWN_HEADER = "<!-- Generated from "  # a whole Markdown artifact starts with it
+
+
+class RegionError(ValueError):
+    """A file's markers for a generated region are malformed: nothing may be written."""
 
 
 def embed_markers(fmt: str) -> tuple[str, str]:
@@ -90,9 +96,38 @@ def embed_markers(fmt: str) -> tuple[str, str]:
     return f"<!-- phasegate:{fmt} -->", f"<!-- /phasegate:{fmt} -->"
 
 
-def is_embedded(current: str, fmt: str) -> bool:
+def region(current: str, fmt: str) -> tuple[int, int] | None:
+    """Where the generated region's text lies (between the two marker lines), or None when
+    the file has no marker line; RegionError unless there is exactly one begin and one
+    end line, in that order.
+
+    A marker counts only alone on its own line and outside fenced code, so that a README
+    may quote the markers in prose or in an example.
+    """
     begin, end = embed_markers(fmt)
-    return fmt in EMBEDDABLE and begin in current and end in current.split(begin, 1)[1]
+    fence: str | None = None
+    begins: list[int] = []
+    ends: list[int] = []
+    offset = 0
+    for line in current.splitlines(keepends=True):
+        bare = line.strip()
+        opening = bare[:3]
+        if fence is None and opening in ("```", "~~~"):
+            fence = opening
+        elif fence is not None and bare.startswith(fence):
+            fence = None
+        elif fence is None and bare == begin:
+            begins.append(offset + len(line))
+        elif fence is None and bare == end:
+            ends.append(offset)
+        offset += len(line)
+    if not begins and not ends:
+        return None
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        raise RegionError(
+            f"its {begin} and {end} lines must appear once each, in that order, each alone "
+            f"on its line and outside code blocks (found {len(begins)} and {len(ends)})")
+    return begins[0], ends[0]
 
 
 @dataclass(frozen=True)
@@ -124,7 +159,7 @@ def expectations(registry: Registry) -> dict[str, Any]:
             **{key: behaviour[key] for key in ("expected", "required", "modes")},
         }
 
-    data = {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "phasegate_version": __version__,
         "pipeline": registry.pipeline,
@@ -144,6 +179,8 @@ def expectations(registry: Registry) -> dict[str, Any]:
             name: transition_data(name, t) for name, t in sorted(registry.transitions.items())
         },
     }
+    if registry.mirror is not None:  # only when set: a registry without it generates as before
+        data["mirror"] = {"bigquery": {"table": registry.mirror.bigquery.table}}
     return {**data, "content_digest": content_digest(data)}
 
 
@@ -350,6 +387,19 @@ def render_canary_monitoring(registry: Registry, source: str, inputs: Inputs = N
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
+def render_bigquery_schema(registry: Registry, source: str, inputs: Inputs = NO_INPUTS) -> str:
+    """The BigQuery mirror's table schema: a JSON list of fields, as `bq mk --table` reads it.
+
+    A schema file has no room for a comment: the phasegate header rides in the
+    first field's description.
+    """
+    from phasegate.mirror.rows import schema_fields
+
+    header = (f"Generated from {source} by phasegate {__version__} (registry digest "
+              f"{digest(registry)}); {DO_NOT_EDIT}")
+    return json.dumps(schema_fields(header), indent=2, ensure_ascii=False) + "\n"
+
+
 def _identifier(text: str, joiner: str, limit: int) -> str:
     """``text`` as a Google resource id part: letters, digits and ``joiner``, at most ``limit``.
 
@@ -366,7 +416,7 @@ def _identifier(text: str, joiner: str, limit: int) -> str:
 RENDERERS: dict[str, Renderer] = {
     "python": render_python, "json": render_json, "requirements": render_requirements,
     "cloud-scheduler": render_scheduler, "canary-monitoring": render_canary_monitoring,
-    "mermaid": render_mermaid,
+    "mermaid": render_mermaid, "bigquery-schema": render_bigquery_schema,
 }
 
 

@@ -176,6 +176,7 @@ class References:
 class GenerateTarget:
     path: str
     format: str  # python | json | cloud-scheduler | canary-monitoring | deploy-plan | requirements
+    # | mermaid | bigquery-schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,16 @@ class Deploy:
 
 
 @dataclass(frozen=True, slots=True)
+class BigQueryMirror:
+    table: str  # project.dataset.table
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    bigquery: BigQueryMirror
+
+
+@dataclass(frozen=True, slots=True)
 class Registry:
     version: int
     pipeline: str
@@ -201,6 +212,7 @@ class Registry:
     references: References = field(default_factory=References)
     generate: tuple[GenerateTarget, ...] = ()
     deploy: Deploy = field(default_factory=Deploy)
+    mirror: Mirror | None = None  # absent: digests as before the mirror existed
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -320,7 +332,14 @@ def registry_from_data(data: Mapping[str, Any]) -> Registry:
         references=_references(data.get("references") or {}),
         generate=tuple(GenerateTarget(g["path"], g["format"]) for g in data.get("generate") or ()),
         deploy=Deploy(**(data.get("deploy") or {})),
+        mirror=_mirror(data.get("mirror")),
     )
+
+
+def _mirror(d: Mapping[str, Any] | None) -> Mirror | None:
+    if not d or not d.get("bigquery"):
+        return None
+    return Mirror(BigQueryMirror(str(d["bigquery"]["table"])))
 
 
 def canonical_data(registry: Registry) -> dict[str, Any]:

@@ -388,7 +388,7 @@ class GenerateTarget(_Strict):
 
     path: str
     format: Literal["python", "json", "cloud-scheduler", "canary-monitoring", "deploy-plan",
-                    "requirements", "mermaid"] = Field(
+                    "requirements", "mermaid", "bigquery-schema"] = Field(
         description="python: the orchestrator's module; json: the canary's expectations; "
                     "cloud-scheduler: the canary's Cloud Scheduler job; canary-monitoring: a "
                     "log-based metric and an alert policy for an absent canary heartbeat; "
@@ -396,7 +396,8 @@ class GenerateTarget(_Strict):
                     "requirements: a deployable folder's pinned requirements.txt; mermaid: the "
                     "registry's graph as Markdown (into a Markdown file that marks a region "
                     "with <!-- phasegate:mermaid --> and <!-- /phasegate:mermaid -->, only "
-                    "that region)")
+                    "that region); bigquery-schema: the BigQuery mirror's table schema (JSON "
+                    "for `bq mk --table`)")
 
 
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9\-]{4,28}[a-z0-9]$")]
@@ -424,6 +425,23 @@ class Deploy(_Strict):
         10, description="deliveries before a message goes to the dead-letter topic (5-100)")
 
 
+# project.dataset.table, as BigQuery names them (a project id may hold a domain: "a.com:p")
+TableName = Annotated[str, StringConstraints(
+    pattern=r"^[a-z][a-z0-9\-.:]{4,62}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_\-]{1,1024}$")]
+
+
+class BigQueryMirror(_Strict):
+    """Where the BigQuery mirror appends its rows."""
+
+    table: TableName = Field(description="project.dataset.table the rows are appended to")
+
+
+class Mirror(_Strict):
+    """Optional: completions, firings and incidents also go to BigQuery (`phasegate history`)."""
+
+    bigquery: BigQueryMirror
+
+
 class Registry(_Strict):
     """The single source of truth for a pipeline's phases."""
 
@@ -439,6 +457,8 @@ class Registry(_Strict):
     references: References = Field(default_factory=References)
     generate: list[GenerateTarget] = Field(default_factory=list)
     deploy: Deploy = Field(default_factory=Deploy)
+    mirror: Mirror | None = Field(
+        None, description="optional: also append completions, firings and incidents to BigQuery")
 
     @field_validator("version", mode="before")
     @classmethod
