@@ -139,7 +139,7 @@ def test_graph_command_line_formats_and_a_broken_registry(tmp_path):
     broken.write_text("version: 1\npipeline: x\n")
     result = run_phasegate("graph", "--registry", str(broken), "--root", str(tmp_path))
     assert result.returncode == 2
-    assert "has errors; run `phasegate validate`" in result.stderr
+    assert "has errors (PG003); a picture of it would mislead" in result.stderr
     assert "Traceback" not in result.stderr
 
 

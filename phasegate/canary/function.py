@@ -96,6 +96,10 @@ def function_handler(path: Path | str, *, environ: dict[str, str] | None = None)
         view = status_route(str(getattr(request, "path", "") or ""))
         if view is not None:  # before anything that runs the canary
             return _status(request, view, settings, project)
+        if str(getattr(request, "method", "POST")).upper() != "POST":
+            # a browser's /favicon.ico, a link preview, a typo: none of them runs the canary
+            return ("405 the canary runs on POST (Cloud Scheduler's); GET /status shows the "
+                    "status page\n", 405, {"Allow": "POST", "Content-Type": "text/plain"})
         now = dt.datetime.now(dt.UTC)
         try:
             store = CanaryStore(firestore_client(project),

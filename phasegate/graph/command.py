@@ -15,9 +15,14 @@ EXIT_CLEAN = 0
 def graph_command(loaded: LoadedRegistry, *, output_format: str, out: TextIO) -> int:
     from phasegate.graph import dot, mermaid, svg
     from phasegate.graph.model import build
+    from phasegate.validator.check import check_loaded
+    from phasegate.validator.findings import Severity
 
-    if loaded.registry is None:
-        raise UsageError(f"{loaded.path} has errors; run `phasegate validate`")
+    errors = [f for f in check_loaded(loaded) if f.severity is Severity.ERROR]
+    if loaded.registry is None or errors:
+        codes = ", ".join(sorted({f.rule for f in errors}))
+        raise UsageError(f"{loaded.path} has errors{f' ({codes})' if codes else ''}; a "
+                         "picture of it would mislead: run `phasegate validate`")
     renderers = {"mermaid": mermaid.render, "dot": dot.render, "svg": svg.render}
     out.write(renderers[output_format](build(loaded.registry)))
     return EXIT_CLEAN

@@ -48,7 +48,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Graph:
-    pipeline: str
+    pipeline: str  # shortened and printable: it is drawn in every format
     digest: str
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
@@ -120,4 +120,6 @@ def build(registry: Registry) -> Graph:
             elif processor.phase == transition.to_phase:
                 edges.append(Edge(node_id("transition", name),
                                   node_id("processor", processor_name), "starts"))
-    return Graph(registry.pipeline, digest(registry), tuple(nodes), tuple(edges))
+    from phasegate.graph.text import shorten
+
+    return Graph(shorten(registry.pipeline), digest(registry), tuple(nodes), tuple(edges))

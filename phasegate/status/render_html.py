@@ -74,6 +74,7 @@ def render(grid: Grid) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">',
         '<meta name="referrer" content="no-referrer">',
+        '<link rel="icon" href="data:,">',  # no /favicon.ico request to the function
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
         f"<style>{STYLE}</style>",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from phasegate.progress import Report
 from phasegate.registry.confine import Unsafe, inside, is_within, lexical_problem, read_regular
-from phasegate.registry.generate import Artifact
+from phasegate.registry.generate import Artifact, RegionError
 from phasegate.registry.models import FileReference, Registry
 from phasegate.registry.yaml_loader import LoadProblem, Position, UnreadableFile, load_file
 from phasegate.validator.globs import is_glob, literal_prefix, matches, matches_any, normalized
@@ -103,7 +103,14 @@ def read_workspace(
                                                 f"generate: {error}", artifact.path))
             continue
         current = _read_or_none(target)
-        workspace.artifacts.append(ArtifactState(artifact.placed(current), current))
+        try:
+            placed = artifact.placed(current)
+        except RegionError as error:
+            workspace.unscannable.append(Unscannable(
+                ("generate", index, "path"), f"{artifact.path}: {error}; it was not compared",
+                artifact.path))
+            continue
+        workspace.artifacts.append(ArtifactState(placed, current))
     generated = {artifact.path for artifact in artifacts}
     files = list(_python_files(registry, root, generated, workspace))
     _scan_sources(files, root, workspace, processes, progress)
