@@ -86,3 +86,16 @@ def project_id(emulators) -> str:
     import uuid
 
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def bigquery(tmp_path_factory):
+    """bqemulator on a free loopback port for the session (skipped with the reason when it
+    cannot run; a failure under CI=true). Its ``client()`` uses anonymous credentials."""
+    from tests.bq_emulator import start_bqemulator
+
+    emulator = start_bqemulator(tmp_path_factory.mktemp("bqemulator-logs"))
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

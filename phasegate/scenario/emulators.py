@@ -155,3 +155,92 @@ def running_emulators(log_dir: Path | None = None) -> Iterator[dict[str, str]]:
                     os.environ.pop(variable, None)
                 else:
                     os.environ[variable] = value
+
+
+def bqemulator_problem() -> str | None:
+    """Why bqemulator (PyPI; the BigQuery mirror's emulator) cannot start here, or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("bqemulator") is None:
+        return "bqemulator is not installed (pip install -e '.[dev,gcp]', or scripts/test)"
+    if importlib.util.find_spec("google.cloud.bigquery") is None:
+        return "google-cloud-bigquery is not installed (the gcp extra)"
+    import duckdb
+
+    version = duckdb.__version__
+    spatial = (Path.home() / ".duckdb" / "extensions" / f"v{version}" / "linux_amd64"
+               / "spatial.duckdb_extension")
+    if not spatial.is_file():
+        return (f"DuckDB's spatial extension is not at {spatial} (scripts/test copies it from "
+                "duckdb-extension-spatial; offline, DuckDB cannot download it)")
+    return None
+
+
+@dataclass
+class BigQueryEmulator:
+    """bqemulator (REST on a free loopback port) in its own process group."""
+
+    project: str = "phasegate-test"
+    port: int = field(default_factory=free_port)
+    grpc_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        import sys
+
+        script = Path(sys.executable).parent / "bqemulator"
+        program = str(script) if script.exists() else (shutil.which("bqemulator")
+                                                       or "bqemulator")
+        return [program, "start", "--rest-host", "127.0.0.1", "--rest-port", str(self.port),
+                "--grpc-host", "127.0.0.1", "--grpc-port", str(self.grpc_port),
+                "--project", self.project, "--ephemeral", "--log-level", "warning"]
+
+    def start(self, log_dir: Path, timeout: float = 60) -> BigQueryEmulator:
+        self.log_path = log_dir / f"bqemulator-{self.port}.log"
+        log = self.log_path.open("wb")
+        env = {**os.environ, "NO_GCE_CHECK": "True"}
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env=env)
+        deadline = time.monotonic() + timeout
+        url = f"http://{self.host}/bigquery/v2/projects/{self.project}/datasets"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bqemulator exited: {self._log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"bqemulator did not open {self.host}: {self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")[-2000:]
+        return ""
+
+    def client(self, project: str | None = None) -> object:
+        """A google-cloud-bigquery client of this emulator (anonymous credentials)."""
+        from phasegate.mirror.sender import bigquery_client
+
+        return bigquery_client(project or self.project,
+                               {"BIGQUERY_EMULATOR_HOST": self.host})
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+        self.process = None
