@@ -265,6 +265,30 @@ exit codes:
                                           "$GOOGLE_CLOUD_PROJECT)")
     status.set_defaults(run=_status)
 
+    history = commands.add_parser(
+        "history", help="firing latency, days late and stuck, incidents and their detection time",
+        description=(
+            "Per transition over the last N run keys through today: firing latency (first "
+            "expected completion -> firing: p50, p90, max), days late and days stuck (run keys "
+            "with a LATE or STUCK incident), incidents and their detection time (detectable "
+            "-> alerted). Reads the BigQuery mirror when the registry has mirror.bigquery, "
+            "else the Firestore documents and the canary's incidents. Nothing is written."),
+        epilog="""\
+exit codes:
+  0  reported
+  2  usage error or unreadable registry
+  3  the store cannot be read (BigQuery or Firestore: no credentials, unreachable)
+""", formatter_class=argparse.RawDescriptionHelpFormatter)
+    _registry_options(history)
+    history.add_argument("--days", type=_days, default=30,
+                         help="run keys from today - DAYS + 1 through today (default 30)")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--now", metavar="ISO-8601", type=_moment,
+                         help="as if at this moment (default: the clock)")
+    history.add_argument("--project", help="Google Cloud project for Firestore (default: "
+                                           "$GOOGLE_CLOUD_PROJECT)")
+    history.set_defaults(run=_history)
+
     graph = commands.add_parser(
         "graph", help="the registry as a picture: scrapers -> processors -> transitions",
         description=(
@@ -446,6 +470,13 @@ def _status(args: argparse.Namespace) -> int:
     return status_command(_loaded(args), args.root, project=args.project, days=args.days,
                           now=args.now, output_format=args.format, out=sys.stdout,
                           err=sys.stderr)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from phasegate.history.command import history_command
+
+    return history_command(_loaded(args), args.root, days=args.days, output_format=args.format,
+                           now=args.now, project=args.project, out=sys.stdout, err=sys.stderr)
 
 
 def _graph(args: argparse.Namespace) -> int:

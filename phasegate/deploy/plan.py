@@ -129,6 +129,7 @@ def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *
         *_retire_steps(names),
         *_canary_steps(registry, names, scheduler),
         *_monitoring_steps(names, monitoring),
+        *_mirror_steps(registry, source),
     ]
     _check_target_variables(registry, variables_of(steps, (PROJECT_VARIABLE, REGION_VARIABLE)))
     return steps
@@ -526,4 +527,40 @@ def _monitoring_steps(names: Names, monitoring: dict[str, Any]) -> list[PlanStep
                  update=_gcloud(names, "alpha", "monitoring", "policies", "update",
                                 f"${{{EXISTING_POLICY_VARIABLE}}}",
                                 f"--policy-from-file={ALERT_POLICY_FILE}")),
+    ]
+
+
+MIRROR_SCHEMA_PATH = ".phasegate/bigquery-schema.json"
+
+
+def _mirror_steps(registry: Registry, source: str) -> list[PlanStep]:
+    """The BigQuery mirror's dataset (``gcloud alpha bq``, checked) and table.
+
+    ``gcloud alpha bq tables create`` takes no schema, so the table is created
+    with ``bq mk`` from the schema this plan writes: printed as a step that is
+    not gcloud, never checked, and skipped when the table exists.
+    """
+    import shlex
+
+    if registry.mirror is None:
+        return []
+    from phasegate.mirror.rows import split_table
+    from phasegate.registry.generate import render_bigquery_schema
+
+    table = registry.mirror.bigquery.table
+    project, dataset, name = split_table(table)
+    bq_name = shlex.quote(f"{project}:{dataset}.{name}")
+    return [
+        PlanStep(f"BigQuery dataset {dataset} for the mirror (mirror.bigquery.table)",
+                 ("gcloud", "alpha", "bq", "datasets", "create", dataset,
+                  "--description=phasegate mirror: completions, firings and incidents",
+                  f"--project={project}"),
+                 unless=("gcloud", "alpha", "bq", "datasets", "describe", dataset,
+                         f"--project={project}")),
+        PlanStep(f"BigQuery table {table} with the mirror's schema (bq mk: gcloud alpha bq "
+                 "cannot set a schema; not checked)",
+                 gcloud=False,
+                 writes=((MIRROR_SCHEMA_PATH, render_bigquery_schema(registry, source)),),
+                 shell=f"bq show --format=none {bq_name} >/dev/null 2>&1 || bq mk --table "
+                       f"{bq_name} {MIRROR_SCHEMA_PATH}"),
     ]
