@@ -50,6 +50,7 @@ class ExpectationResult:
 @dataclass
 class ScenarioResult:
     scenario: Scenario
+    history: dict[str, Any] | None = None  # `phasegate history` JSON after the replay (mirror)
     results: list[ExpectationResult] = field(default_factory=list)
     happenings: list[Happening] = field(default_factory=list)
     unaccounted: list[Happening] = field(default_factory=list)
@@ -94,22 +95,89 @@ def _push(payload: dict[str, Any], message_id: str) -> dict[str, Any]:
 
 
 def run_scenario(scenario: Scenario) -> ScenarioResult:
-    from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
-
     from phasegate.canary.evaluate import Settings
     from phasegate.generation import read_inputs
-    from phasegate.orchestrator.core import Orchestrator
-    from phasegate.orchestrator.logs import CheckpointLog
     from phasegate.registry.generate import render_json
 
     registry, source, root = _registry(scenario)
     inputs = read_inputs(registry, root)
+    project = f"scenario-{uuid.uuid4().hex[:12]}"
     data = json.loads(render_json(registry, source, inputs))
-    module = Expectations.from_data(data, source)
     expectations = json.loads(render_json(registry, source, inputs))
+    table = f"{project}.phasegate_scenario.phase_completions"
+    if scenario.mirror == "bigquery":
+        from phasegate.runtime import content_digest
+
+        for plain in (data, expectations):  # as if the registry named this table
+            plain["mirror"] = {"bigquery": {"table": table}}
+            plain["content_digest"] = content_digest(plain)
+    module = Expectations.from_data(data, source)
     expectations["canary"]["notify"] = [{"log": {}}]
     settings = Settings(expectations, frozenset(set(scenario.calendar) | inputs.calendar))
-    project = f"scenario-{uuid.uuid4().hex[:12]}"
+    with _bigquery(scenario, table) as bigquery:
+        result = _run(scenario, registry, source, module, settings, project)
+        if bigquery is not None:
+            from phasegate.history.command import build_history
+            from phasegate.history.report import as_json
+
+            result.history = as_json(build_history(
+                expectations, expectations["canary"], now=scenario.start + scenario.until,
+                days=30, project=project, bigquery_client=bigquery))
+    _judge(result)
+    return result
+
+
+@contextmanager
+def _bigquery(scenario: Scenario, table: str) -> Iterator[Any]:
+    """With ``mirror: bigquery``: bqemulator (the one at BIGQUERY_EMULATOR_HOST, else one
+    started here), the scenario's dataset and table in it; its client. Else None."""
+    import os
+    import tempfile
+
+    if scenario.mirror != "bigquery":
+        yield None
+        return
+    from phasegate.mirror.rows import schema_fields, split_table
+    from phasegate.mirror.sender import EMULATOR_VARIABLE, bigquery_client
+    from phasegate.scenario.emulators import (
+        BigQueryEmulator,
+        EmulatorsUnavailable,
+        bqemulator_problem,
+    )
+
+    started = None
+    saved = os.environ.get(EMULATOR_VARIABLE)
+    try:
+        if not saved:
+            problem = bqemulator_problem()
+            if problem:
+                raise EmulatorsUnavailable(problem)
+            try:
+                started = BigQueryEmulator().start(Path(tempfile.mkdtemp(prefix="bqemulator-")))
+            except RuntimeError as error:
+                raise EmulatorsUnavailable(str(error)) from error
+            os.environ[EMULATOR_VARIABLE] = started.host
+        from google.cloud import bigquery
+
+        project, dataset, _ = split_table(table)
+        client = bigquery_client(project)
+        client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+        client.create_table(bigquery.Table(table, schema=[
+            bigquery.SchemaField.from_api_repr(f) for f in schema_fields()]), exists_ok=True)
+        yield client
+    finally:
+        if started is not None:
+            started.stop()
+            os.environ.pop(EMULATOR_VARIABLE, None)
+
+
+def _run(scenario: Scenario, registry: Any, source: str, module: Expectations, settings: Any,
+         project: str) -> ScenarioResult:
+    from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
+
+    from phasegate.orchestrator.core import Orchestrator
+    from phasegate.orchestrator.logs import CheckpointLog
+
     client = firestore.Client(project=project)
     publisher = pubsub_v1.PublisherClient()
     for spec in module.transitions.values():
@@ -145,8 +213,8 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
                                             token_provider=lambda audience: "scenario-token")
                          for name in module.transitions}
         _replay(scenario, module, registry, settings, client, orchestrators, result, set_now)
-
-    _judge(result)
+        for orchestrator in orchestrators.values():
+            orchestrator.settle_mirror()
     return result
 
 
@@ -197,6 +265,7 @@ def _replay(scenario: Scenario, module: Expectations, registry: Any, settings: A
             message_id = event.message_id or (f"e{index}" if shared else f"e{index}-{transition}")
             try:
                 outcome = orchestrators[transition].handle_push(_push(event.payload, message_id))
+                orchestrators[transition].settle_mirror()
             except TriggerPublishFailed as error:
                 result.happenings.append(Happening(offset, "publish_failed",
                                                    f"{transition}/{event.payload.get('game_date')}",

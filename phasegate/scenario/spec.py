@@ -66,6 +66,7 @@ class Scenario:
     calendar: frozenset[str] = frozenset()
     trigger_publish: str = "ok"
     topic: str = "routed"  # routed: by the processor's phase; shared: every function gets all
+    mirror: str | None = None  # bigquery: the registry's mirror, pointed at bqemulator
 
     @property
     def name(self) -> str:
@@ -127,7 +128,8 @@ def load_scenario(path: Path) -> Scenario:
     read = _Reader(path, document.positions)
     top = read.mapping(document.data, (), {"registry", "start", "canary_every", "until",
                                           "events", "expect", "calendar", "trigger_publish",
-                                          "topic", "description"})  # description: for readers
+                                          "topic", "mirror",
+                                          "description"})  # description: for readers
     for required in ("registry", "start", "until"):
         if required not in top:
             raise read.fail((), f"missing required field {required!r}")
@@ -158,6 +160,10 @@ def load_scenario(path: Path) -> Scenario:
         raise read.fail(("topic",), "topic is routed (each message reaches the function of its "
                         "processor's phase) or shared (one completion topic: every function "
                         "receives every message, as `phasegate deploy plan` deploys)")
+    mirror = top.get("mirror")
+    if mirror not in (None, "bigquery"):
+        raise read.fail(("mirror",), "mirror is bigquery (completions, firings and incidents "
+                        "also go to bqemulator) or absent")
     calendar = top.get("calendar") or []
     if not isinstance(calendar, list):
         raise read.fail(("calendar",), "calendar is a list of run keys")
@@ -169,6 +175,7 @@ def load_scenario(path: Path) -> Scenario:
                            for i, d in enumerate(calendar)),
         trigger_publish=trigger_publish,
         topic=topic,
+        mirror=mirror,
     )
     for index, raw in enumerate(top.get("events") or []):
         scenario.events.append(_event(read, raw, ("events", index)))
