@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from phasegate.registry.loading import LoadedRegistry
 
 EXIT_OK, EXIT_UNREACHABLE = 0, 3
-READ_TIMEOUT_S = 30.0
+READ_TIMEOUT_S = 20.0  # every read, retries included: an unreachable store is exit 3 soon
 COLUMNS = ("event, transition, run_key, processor, status, state, reason, at_ts, "
            "detected_after_s, message_id, trigger_id")
 
@@ -39,10 +39,12 @@ def read_rows(table: str, first_day: str, last_day: str, client: Any | None = No
     config = bigquery.QueryJobConfig(query_parameters=[
         bigquery.ScalarQueryParameter("first_day", "STRING", first_day),
         bigquery.ScalarQueryParameter("last_day", "STRING", last_day)])
+    retry = bigquery.DEFAULT_RETRY.with_deadline(READ_TIMEOUT_S)
     job = client.query(f"SELECT {COLUMNS} FROM `{table}` WHERE run_key >= @first_day AND "
                        "run_key <= @last_day ORDER BY at_ts", job_config=config,
-                       timeout=READ_TIMEOUT_S)
-    return [dict(row.items()) for row in job.result(timeout=READ_TIMEOUT_S)]
+                       timeout=READ_TIMEOUT_S, retry=retry, job_retry=None)
+    return [dict(row.items()) for row in job.result(timeout=READ_TIMEOUT_S, retry=retry,
+                                                    job_retry=None)]
 
 
 def read_firestore(client: Any, expectations: Mapping[str, Any], pipeline: str,
@@ -50,6 +52,7 @@ def read_firestore(client: Any, expectations: Mapping[str, Any], pipeline: str,
                    ) -> tuple[dict[tuple[str, str], dict[str, Any] | None], list[dict[str, Any]]]:
     """Every transition's documents of the window (one batched get) and the pipeline's
     incidents (one query)."""
+    from google.api_core.retry import Retry, if_transient_error
     from google.cloud.firestore_v1.base_query import FieldFilter
 
     from phasegate.canary.store import INCIDENTS
@@ -61,12 +64,14 @@ def read_firestore(client: Any, expectations: Mapping[str, Any], pipeline: str,
              for key in keys]
     references = [client.collection(c).document(k) for c, k in pairs]
     found: dict[tuple[str, str], dict[str, Any] | None] = dict.fromkeys(pairs)
-    for snapshot in client.get_all(references, timeout=READ_TIMEOUT_S):
+    retry = Retry(predicate=if_transient_error, timeout=READ_TIMEOUT_S)
+    for snapshot in client.get_all(references, retry=retry, timeout=READ_TIMEOUT_S):
         if snapshot.exists:
             found[(snapshot.reference.parent.id, snapshot.id)] = snapshot.to_dict()
     query = client.collection(INCIDENTS).where(
         filter=FieldFilter("pipeline", "==", pipeline))
-    incidents = [snapshot.to_dict() or {} for snapshot in query.get(timeout=READ_TIMEOUT_S)]
+    incidents = [snapshot.to_dict() or {}
+                 for snapshot in query.get(retry=retry, timeout=READ_TIMEOUT_S)]
     return found, incidents
 
 
