@@ -51,6 +51,7 @@ class ExpectationResult:
 class ScenarioResult:
     scenario: Scenario
     history: dict[str, Any] | None = None  # `phasegate history` JSON after the replay (mirror)
+    history_text: str | None = None  # and as text
     results: list[ExpectationResult] = field(default_factory=list)
     happenings: list[Happening] = field(default_factory=list)
     unaccounted: list[Happening] = field(default_factory=list)
@@ -118,11 +119,12 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         result = _run(scenario, registry, source, module, settings, project)
         if bigquery is not None:
             from phasegate.history.command import build_history
-            from phasegate.history.report import as_json
+            from phasegate.history.report import as_json, as_text
 
-            result.history = as_json(build_history(
+            history = build_history(
                 expectations, expectations["canary"], now=scenario.start + scenario.until,
-                days=30, project=project, bigquery_client=bigquery))
+                days=30, project=project, bigquery_client=bigquery)
+            result.history, result.history_text = as_json(history), as_text(history)
     _judge(result)
     return result
 
