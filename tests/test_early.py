@@ -207,6 +207,9 @@ def test_each_rule_turns_off_with_zero(early):
     off = settings(early)
     assert check(document, history, 239, off).state == "WAITING"
     assert check(document, history, 240, off).state == "LATE"  # the deadline stays
+    # when each state started to hold: the deadline; silence: the last other completion
+    assert check(document, history, 250, off).detectable == FIRST + dt.timedelta(minutes=240)
+    assert check(document, history, 25).detectable == FIRST + dt.timedelta(minutes=20)
 
 
 def test_no_early_late_when_the_policy_can_fire_without_it():

@@ -96,6 +96,7 @@ class StateCheck:
     detail: str = ""
     quiet: str | None = None
     due: str | None = None  # a tier (or auto_heal) holds and nothing fired: the reason to fire
+    detectable: dt.datetime | None = None  # when an alerting state started to hold
 
     @property
     def dedup_key(self) -> str:
@@ -308,6 +309,7 @@ def _document_checks(base: dict[str, Any], spec: Mapping[str, Any],
         # and out-of-scope names) would otherwise wait forever: the deadline counts from the
         # first expected completion, and there is none
         state = replace(state, state="MISSING_RUN", alerting=True,
+                        detectable=_calendar_moment(base["run_key"], settings),
                         detail=f"the calendar expects a run on {base['run_key']} but no expected "
                                f"processor has completed {after:g} hours after its midnight; "
                                f"missing {', '.join(m.described() for m in missing)}")
@@ -350,6 +352,14 @@ def stale_digest(document: Mapping[str, Any], spec: Mapping[str, Any]) -> str | 
     return digest
 
 
+def _calendar_moment(run_key: str, settings: Settings) -> dt.datetime:
+    """When MISSING_RUN holds: the run key's midnight plus ``missing_run_after_hours``."""
+    day = dt.date.fromisoformat(run_key)
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=settings.zone).astimezone(dt.UTC)
+    return midnight + dt.timedelta(hours=float(settings.canary.get("missing_run_after_hours",
+                                                                    30)))
+
+
 def _calendar_overdue(run_key: str, now: dt.datetime, settings: Settings) -> float | None:
     """``missing_run_after_hours`` when the calendar expects a run on ``run_key`` and they
     have passed since its midnight (elapsed hours: DST days are 23 or 25 h), else None."""
@@ -367,6 +377,7 @@ def _no_document(base: dict[str, Any], day: dt.date, now: dt.datetime, settings:
     after = _calendar_overdue(run_key, now, settings)
     if after is not None:
         return StateCheck(**base, state="MISSING_RUN", alerting=True,
+                          detectable=_calendar_moment(run_key, settings),
                           detail=f"the calendar expects a run on {run_key} but no document "
                                  f"exists {after:g} hours after its midnight: is the "
                                  "orchestrator being invoked at all?")
@@ -411,6 +422,7 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
                 else f"the policy holds ({decision.reason}, {len(completed)} complete)")
         if since is not None and now >= since + grace:
             return StateCheck(**common, state="STUCK", alerting=True, due=due,
+                              detectable=since + grace,
                               detail=f"{what} by {since.isoformat()}, but the transition has "
                                      f"not fired {int(grace.total_seconds() // 60)} minutes "
                                      f"later{failure}")
@@ -431,7 +443,8 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
         if quiet:
             return StateCheck(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
                               quiet=quiet)
-        return StateCheck(**common, state="LATE", alerting=True, detail=detail)
+        return StateCheck(**common, state="LATE", alerting=True, detail=detail,
+                          detectable=min(o.since for o in early))
     if first is not None and now >= first + deadline:
         drift = [m.name for m in missing if m.last_reported is None and _others_report(
             m.name, history, aliases)]
@@ -446,7 +459,8 @@ def _transition_state(base: dict[str, Any], spec: Mapping[str, Any],
         if quiet:
             return StateCheck(**common, state="LATE", detail=f"{detail} (quiet period: {quiet})",
                               quiet=quiet)
-        return StateCheck(**common, state="LATE", alerting=True, detail=detail)
+        return StateCheck(**common, state="LATE", alerting=True, detail=detail,
+                          detectable=first + deadline)
     return StateCheck(**common, state="WAITING",
                       detail=f"{len(completed)}/{len(completed) + len(missing)} complete; within "
                              f"the deadline{upcoming}")

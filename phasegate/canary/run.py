@@ -170,9 +170,11 @@ def run_once(store: Any, settings: Settings, now: dt.datetime, *, dry_run: bool 
         result.calls = dict(store.calls)
         return result
     claimed: list[Notification] = []
+    detectable = {c.dedup_key: c.detectable for c in result.checks if c.detectable}
     updates, failed = _claim_and_deliver(store, decided.notifications, incidents, channels,
-                                         pipeline, now, result, stream, sleep, budget, claimed)
-    _mirror_incidents(mirror, claimed, documents, settings, now, stream)
+                                         pipeline, now, result, stream, sleep, budget, claimed,
+                                         detectable)
+    _mirror_incidents(mirror, claimed, settings, now, stream, detectable)
     for key in decided.expire:
         updates[incident_id(key)] = {"open": False, "needs_attention": False,
                                      "closed_at": now, "closed_reason": "left the lookback"}
@@ -297,6 +299,7 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
                        result: RunResult, stream: TextIO | None,
                        sleep: Callable[[float], None], budget: Budget,
                        claimed: list[Notification] | None = None,
+                       detectable: Mapping[str, dt.datetime] | None = None,
                        ) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Claim each changed incident, deliver what this run owns, keep what failed.
 
@@ -316,6 +319,9 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
         }
         if note.kind == "open":
             fields.update(open=True, opened_at=now, notify_count=1)
+            since = (detectable or {}).get(note.dedup_key)
+            if since is not None:  # when the state started to hold: its detection time
+                fields.update(detectable_at=since)
         elif note.kind == "resolve":
             fields.update(open=False, resolved_at=now)
         seen = existing[1] if existing and note.kind != "open" else None
@@ -365,30 +371,25 @@ def _claim_and_deliver(store: Any, notifications: list[Notification],
 
 
 def _mirror_incidents(mirror: Any | None, notes: list[Notification],
-                      documents: Mapping[tuple[str, str], Any], settings: Settings,
-                      now: dt.datetime, stream: TextIO | None) -> None:
+                      settings: Settings, now: dt.datetime, stream: TextIO | None,
+                      detectable: Mapping[str, dt.datetime]) -> None:
     """One BigQuery row per incident this run opened or resolved (``mirror.bigquery``), the
-    opening with its detection time. A failure is a MIRROR_FAILED line, never an error."""
+    opening with its detection time: from when its state started to hold (the deadline,
+    the grace, an early rule, the calendar's hours) to now. A failure is a MIRROR_FAILED
+    line, never an error."""
     expectations = settings.expectations
     configured: Any = expectations.get("mirror")
     if not notes or (mirror is None and not configured):
         return
     try:
-        from phasegate.history.detection import detected_after
         from phasegate.mirror.rows import incident_row
         from phasegate.mirror.sender import MirrorSender
 
         sender = mirror or MirrorSender(str(configured["bigquery"]["table"]))
         rows = []
         for note in notes:
-            spec = expectations["transitions"].get(note.transition)
-            after = None
-            if note.kind == "open" and spec is not None:
-                document = documents.get((spec["collection"], note.run_key))
-                after = detected_after(
-                    note.state, note.run_key, document if isinstance(document, Mapping)
-                    else None, spec, expectations["aliases"], str(expectations["timezone"]),
-                    now, float(settings.canary.get("missing_run_after_hours", 30)))
+            since = detectable.get(note.dedup_key) if note.kind == "open" else None
+            after = max(0.0, (now - since).total_seconds()) if since is not None else None
             rows.append(incident_row("open" if note.kind == "open" else "resolve",
                                      note.transition, note.run_key, note.state, now,
                                      note.detail, after,

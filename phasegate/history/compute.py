@@ -186,8 +186,11 @@ def from_firestore(documents: Mapping[tuple[str, str], Mapping[str, Any] | None]
             continue
         run_key = str(key)
         opened = as_time(data.get("opened_at"))
+        since = as_time(data.get("detectable_at"))  # recorded by the canary when it opened
         after = None
-        if opened is not None:
+        if opened is not None and since is not None:
+            after = max(0.0, (opened - since).total_seconds())
+        elif opened is not None:  # an incident opened before the canary recorded it
             after = detected_after(state, run_key, by_transition[transition].get(run_key),
                                    specs[transition], aliases, zone, opened,
                                    missing_run_after_hours)

@@ -1,9 +1,11 @@
-"""When a canary state became detectable, from the run key's document: pure.
+"""When a canary state became detectable, from the run key's document alone: pure.
 
-LATE: the first expected completion plus the deadline; STUCK: the last
-expected completion plus the grace; MISSING_RUN: the run key's midnight (in
-the registry's timezone) plus ``missing_run_after_hours``. Any other state,
-or a LATE that an early rule raised before the deadline: unknown (None).
+For incidents the canary opened before it recorded ``detectable_at`` (it
+does now, from the evaluation itself). LATE: the first expected completion
+plus the deadline; STUCK: the last expected completion plus the grace;
+MISSING_RUN: the run key's midnight (in the registry's timezone) plus
+``missing_run_after_hours``. Any other state, or a LATE that an early rule
+raised before the deadline: unknown (None).
 """
 
 from __future__ import annotations
@@ -13,23 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phasegate.runtime import COMPLETING, as_time
+from phasegate.canary.early import completions
+from phasegate.runtime import as_time
 
 
 def completion_times(document: Mapping[str, Any], aliases: Mapping[str, str],
                      ) -> dict[str, dt.datetime]:
-    """Canonical processor -> when it completed, for entries with a completing status."""
-    found: dict[str, dt.datetime] = {}
-    for key, entry in document.items():
-        if key.startswith("_") or key not in aliases or not isinstance(entry, Mapping):
-            continue
-        if entry.get("status") not in COMPLETING:
-            continue
-        when = as_time(entry.get("completed_at"))
-        name = aliases[key]
-        if when is not None and (name not in found or when < found[name]):
-            found[name] = when
-    return found
+    """Canonical processor -> when it completed (as the canary reads it), where known."""
+    return {name: when for name, when in completions(document, aliases).items()
+            if when is not None}
 
 
 def expected_of(document: Mapping[str, Any], spec: Mapping[str, Any]) -> frozenset[str]:
