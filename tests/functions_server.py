@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -56,16 +55,10 @@ def serve(source: Path, target: str, signature: str, env: dict[str, str], log: P
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
+    from phasegate.scenario.emulators import stop_group
+
+    if process.poll() is None:
+        stop_group(process)
 
 
 def push_body(payload: dict[str, Any], message_id: str) -> bytes:

@@ -87,17 +87,21 @@ class Emulator:
         return ""
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop an emulator's whole process group (its wrapper script does not exec Java)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
 
 
 def sdk_problem() -> str | None:
@@ -233,14 +237,6 @@ class BigQueryEmulator:
                                {"BIGQUERY_EMULATOR_HOST": self.host})
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
