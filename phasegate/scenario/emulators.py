@@ -197,10 +197,10 @@ class BigQueryEmulator:
     def command(self) -> list[str]:
         import sys
 
-        script = Path(sys.executable).parent / "bqemulator"
-        program = str(script) if script.exists() else (shutil.which("bqemulator")
-                                                       or "bqemulator")
-        return [program, "start", "--rest-host", "127.0.0.1", "--rest-port", str(self.port),
+        # the module, not a console script: that may live outside PATH (a venv that sees
+        # the system's site-packages runs the system's package without its script)
+        return [sys.executable, "-m", "bqemulator", "start",
+                "--rest-host", "127.0.0.1", "--rest-port", str(self.port),
                 "--grpc-host", "127.0.0.1", "--grpc-port", str(self.grpc_port),
                 "--project", self.project, "--ephemeral", "--log-level", "warning"]
 
