@@ -102,3 +102,21 @@ def parse_secret_url(raw: str, where: str) -> SecretUrl:
                          "is allowed (http only to loopback)")
     return SecretUrl(scheme, host, port or (443 if scheme == "https" else 80),
                      (split.path or "/") + (f"?{split.query}" if split.query else ""))
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def without_url_secrets(text: str) -> str:
+    """``text`` with every URL shown as scheme and host only: paths and queries may hold
+    tokens (``?access_token=...``), userinfo a password."""
+    def shown(match: re.Match[str]) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(match.group(0))
+            return shown_origin(parts.scheme, parts.hostname or "") + "/…"
+        except ValueError:
+            return "<a URL>"
+
+    return _URL.sub(shown, text)

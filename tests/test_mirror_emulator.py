@@ -141,7 +141,7 @@ def _failing_case(project_id, sender, expected_words):
         "player_game_summary", "upcoming_team_game_context"))
     failed = [c for c in checkpoints(stream) if c["checkpoint"] == "MIRROR_FAILED"]
     assert len(failed) == 5  # one per delivery (the last one's rows: completion and firing)
-    assert data["_mirror_failures"] == 5
+    assert data["_mirror_failures"] == 6  # the rows lost: five completions and the firing
     assert all(c["severity"] == "WARNING" and c["table"] == sender.table for c in failed)
     assert any(word in failed[0]["message"] for word in expected_words), failed[0]["message"]
     assert "firing" in failed[-1]["message"]
@@ -190,7 +190,7 @@ def test_bigquery_unavailable_a_stopped_emulator(project_id, tmp_path):
     states = {c.state: c for c in checks}
     assert states["TRIGGERED"].alerting is False
     assert states["MIRROR_FAILED"].alerting is True
-    assert "5 row(s)" in states["MIRROR_FAILED"].detail
+    assert "6 row(s)" in states["MIRROR_FAILED"].detail
 
 
 def test_without_a_mirror_nothing_changes(project_id):

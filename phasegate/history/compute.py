@@ -127,9 +127,8 @@ def from_rows(rows: Iterable[Mapping[str, Any]], expectations: Mapping[str, Any]
             if key not in fired or at < fired[key][0]:
                 fired[key] = (at, row.get("reason"))
         elif event == "incident_open":
-            after = row.get("detected_after_s")
             opened.setdefault((*key, str(row.get("state"))), []).append(
-                (at, None if after is None else float(after)))
+                (at, _seconds(row.get("detected_after_s"))))
         elif event == "incident_resolve":
             resolved.setdefault((*key, str(row.get("state"))), []).append(at)
     for key in sorted(set(firsts) | set(fired)):
@@ -200,3 +199,17 @@ def from_firestore(documents: Mapping[tuple[str, str], Mapping[str, Any] | None]
         history.incidents.sort(key=lambda i: (i.run_key, i.state, i.opened_at or dt.datetime.min
                                               .replace(tzinfo=dt.UTC)))
     return History("firestore", first_day, last_day, list(result.values()))
+
+
+def _seconds(value: Any) -> float | None:
+    """A row's detection time: a finite, non-negative number of seconds, else unknown (a
+    table edited by hand may hold anything)."""
+    import math
+
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None

@@ -15,11 +15,12 @@ for Firestore.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from phasegate.mirror.rows import insert_id, split_table
@@ -46,7 +47,10 @@ def bigquery_client(project: str, environ: Mapping[str, str] | None = None) -> A
 
 
 def one_line(text: str) -> str:
-    flat = " ".join(str(text).split())
+    """One short line, URLs shown as scheme and host only (a query may hold a token)."""
+    from phasegate.urls import without_url_secrets
+
+    flat = " ".join(without_url_secrets(str(text)).split())
     return flat if len(flat) <= MAX_REASON_CHARS else flat[:MAX_REASON_CHARS - 1] + "…"
 
 
@@ -86,6 +90,10 @@ def describe_insert_errors(errors: Sequence[Mapping[str, Any]],
     return one_line(f"row rejected: {', '.join(parts)}{more}")
 
 
+class InsertTimedOut(Exception):
+    """The insert did not finish within the sender's deadline."""
+
+
 class MirrorSender:
     """Inserts rows into one table; :meth:`send` returns None or why it failed."""
 
@@ -106,18 +114,43 @@ class MirrorSender:
                 self.client = self.client_factory(split_table(self.table)[0])
             return self.client
 
+    def _insert(self, rows: Sequence[Mapping[str, Any]], ids: list[str]) -> Any:
+        """The streaming insert, bounded in wall-clock time: a server that answers slowly,
+        a byte at a time, cannot hold it past ``timeout`` (the client bounds each read only).
+        """
+        from google.cloud.bigquery import DEFAULT_RETRY
+
+        client = self._client()
+        retry = DEFAULT_RETRY.with_deadline(self.timeout)
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["errors"] = client.insert_rows_json(
+                    self.table, [dict(item) for item in rows], row_ids=ids,
+                    timeout=self.timeout, retry=retry)
+            except Exception as error:  # noqa: BLE001 - re-raised below, on the caller's thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=call, name="phasegate-mirror-insert", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():  # left behind: a daemon thread never holds the process
+            raise InsertTimedOut
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("errors")
+
     def send(self, rows: Sequence[Mapping[str, Any]]) -> str | None:
         """Insert ``rows`` (each with its insert id) within ``timeout``; never raises."""
         if not rows:
             return None
         ids = [insert_id(item) for item in rows]
         try:
-            from google.cloud.bigquery import DEFAULT_RETRY
-
-            client = self._client()
-            retry = DEFAULT_RETRY.with_deadline(self.timeout)
-            errors = client.insert_rows_json(self.table, [dict(item) for item in rows],
-                                             row_ids=ids, timeout=self.timeout, retry=retry)
+            errors = self._insert(rows, ids)
+        except InsertTimedOut:
+            self.failed += 1
+            return f"BigQuery did not answer within {self.timeout:g} s ({self.table})"
         except Exception as error:  # noqa: BLE001 - the mirror never fails its caller
             self.failed += 1
             if isinstance(error, ValueError | ImportError):
@@ -138,19 +171,46 @@ class MirrorSender:
 
 
 Failure = Callable[[str], None]
+MAX_PENDING = 100  # batches waiting on BigQuery; beyond it new ones fail at once
+SETTLE_CAP_S = 30.0  # the longest settle(None) waits in all
+
+
+class _Batch:
+    """Rows handed to the worker, reported as failed at most once."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]], on_failure: Failure) -> None:
+        self.rows = rows
+        self.on_failure = on_failure
+        self.done = threading.Event()
+        self._reported = False
+        self._lock = threading.Lock()
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            if self._reported:
+                return
+            self._reported = True
+        with contextlib.suppress(Exception):  # a failing report never stops the worker
+            self.on_failure(reason)
 
 
 class BackgroundMirror:
-    """A sender on one worker thread: :meth:`submit` returns at once, :meth:`settle` waits.
+    """A sender on one daemon worker thread: :meth:`submit` returns at once, :meth:`settle`
+    waits (bounded).
 
-    ``on_failure(reason)`` runs on the worker thread when a send fails.
-    Rows are sent in the order submitted.
+    ``on_failure(reason)`` runs once per batch that failed, on the worker thread or, for
+    a batch still unconfirmed when :meth:`settle` gives up, on the caller's. At most
+    MAX_PENDING batches wait; beyond that a batch fails at once ("queue full"), so one
+    stuck BigQuery cannot grow memory without bound. The thread is a daemon: a process
+    exits without waiting for BigQuery. Rows are sent in the order submitted.
     """
 
-    def __init__(self, sender: MirrorSender) -> None:
+    def __init__(self, sender: MirrorSender, max_pending: int = MAX_PENDING) -> None:
         self.sender = sender
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future[None]] = []
+        self.max_pending = max_pending
+        self._queue: queue.Queue[_Batch] = queue.Queue()
+        self._pending: deque[_Batch] = deque()
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @property
@@ -158,32 +218,48 @@ class BackgroundMirror:
         return self.sender.table
 
     def submit(self, rows: Sequence[Mapping[str, Any]], on_failure: Failure) -> None:
-        def work() -> None:
-            reason = self.sender.send(rows)
-            if reason is not None:
-                on_failure(reason)
-
+        batch = _Batch(rows, on_failure)
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1,
-                                                thread_name_prefix="phasegate-mirror")
-            self._pending = [f for f in self._pending if not f.done()]
-            self._pending.append(self._pool.submit(work))
+            while self._pending and self._pending[0].done.is_set():
+                self._pending.popleft()
+            full = len(self._pending) >= self.max_pending
+            if not full:
+                self._pending.append(batch)
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._work, daemon=True,
+                                                    name="phasegate-mirror")
+                    self._thread.start()
+        if full:
+            batch.fail(f"the mirror's queue is full ({self.max_pending} batches waiting on "
+                       f"BigQuery for {self.table}); these rows are dropped")
+            batch.done.set()
+            return
+        self._queue.put(batch)
+
+    def _work(self) -> None:
+        while True:
+            batch = self._queue.get()
+            try:
+                reason = self.sender.send(batch.rows)
+                if reason is not None:
+                    batch.fail(reason)
+            finally:
+                batch.done.set()
 
     def settle(self, timeout: float | None = None) -> bool:
-        """Wait for every submitted send (at most ``timeout`` s in all); True when done."""
+        """Wait for every submitted batch (at most ``timeout`` s in all, SETTLE_CAP_S when
+        None); True when all are done. A batch still unconfirmed is reported as failed."""
         import time
 
-        limit = (self.sender.timeout + 8.0) * max(1, len(self._pending)) \
+        limit = min(SETTLE_CAP_S, (self.sender.timeout + 8.0) * max(1, len(self._pending))) \
             if timeout is None else timeout
         deadline = time.monotonic() + limit
         with self._lock:
             pending = list(self._pending)
-        for future in pending:
-            try:
-                future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                return False
-            except Exception:  # noqa: BLE001 - a failure was reported by on_failure
-                continue
-        return True
+        settled = True
+        for batch in pending:
+            if not batch.done.wait(max(0.0, deadline - time.monotonic())):
+                settled = False
+                batch.fail(f"not confirmed by BigQuery within {limit:g} s ({self.table}); "
+                           "the rows may arrive later or be lost")
+        return settled

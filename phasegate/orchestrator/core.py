@@ -140,9 +140,10 @@ class Orchestrator:
 
     def _mirror_failed(self, rows: list[dict[str, Any]], reason: str) -> None:
         for run_key in sorted({str(row["run_key"]) for row in rows}):
+            lost = sum(1 for row in rows if str(row["run_key"]) == run_key)
             counted = "counted in _mirror_failures"
             try:
-                self.store.count_mirror_failure(run_key)
+                self.store.count_mirror_failure(run_key, lost)
             except Exception as error:  # noqa: BLE001 - this line still says what failed
                 counted = f"not counted ({type(error).__name__})"
             events = ", ".join(sorted({str(row["event"]) for row in rows

@@ -263,14 +263,14 @@ class CompletionStore:
 
     # -- the BigQuery mirror ------------------------------------------------------
 
-    def count_mirror_failure(self, run_key: str, timeout: float = MIRROR_COUNT_TIMEOUT_S,
-                             ) -> None:
-        """``_mirror_failures`` + 1 on the document: its own short timeout, outside the
-        delivery's budget (it runs on the mirror's worker thread, after the delivery)."""
+    def count_mirror_failure(self, run_key: str, rows: int = 1,
+                             timeout: float = MIRROR_COUNT_TIMEOUT_S) -> None:
+        """``_mirror_failures`` + ``rows`` on the document: its own short timeout, outside
+        the delivery's budget (it runs on the mirror's worker thread, after the delivery)."""
         from google.cloud.firestore_v1 import Increment
 
         self.calls["mirror_writes"] += 1
-        self._doc(run_key).set({"_mirror_failures": Increment(1)}, merge=True,
+        self._doc(run_key).set({"_mirror_failures": Increment(rows)}, merge=True,
                                timeout=timeout, retry=None)
 
     # -- rejected messages ------------------------------------------------------
