@@ -24,11 +24,9 @@ afterwards and prints the N costliest functions.
 from __future__ import annotations
 
 import argparse
-import copy
 import cProfile
 import datetime as dt
 import io
-import json
 import os
 import pstats
 import random
@@ -44,6 +42,7 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.copies import with_copies  # noqa: E402
 from phasegate.canary.evaluate import Settings, history_keys, run_keys  # noqa: E402
 from phasegate.canary.run import run_once  # noqa: E402
 from phasegate.canary.store import CanaryStore  # noqa: E402
@@ -151,11 +150,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="then profile the steady-state runs; print the N costliest")
     args = parser.parse_args()
-    base = json.loads((REPO / "canary" / "expected.json").read_text())
-    template = base["transitions"]["phase2_to_phase3"]
-    data = copy.deepcopy(base)
-    data["transitions"] = {f"t{i:02d}": {**template, "collection": f"c{i:02d}"}
-                           for i in range(args.transitions)}
+    data, template = with_copies(args.transitions)
     early = {**data["canary"].get("early", {}), "learn_days": args.learn_days,
              "silent_run_keys": args.silent_run_keys}
     data["canary"].update(lookback_days=args.lookback, notify=[{"log": {}}], early=early)

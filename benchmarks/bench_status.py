@@ -16,7 +16,6 @@ reference registry (two transitions), interpreter start and imports included.
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import json
 import os
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.copies import with_copies  # noqa: E402
 from phasegate.canary.evaluate import Settings  # noqa: E402
 from phasegate.status.command import Style, render  # noqa: E402
 from phasegate.status.grid import View, build_grid, read_keys, shown_keys  # noqa: E402
@@ -131,11 +131,7 @@ def main() -> None:
     parser.add_argument("--cli", type=int, default=5, metavar="N",
                         help="also time N whole commands (0: none)")
     args = parser.parse_args()
-    base = json.loads((REPO / "canary" / "expected.json").read_text())
-    template = base["transitions"]["phase2_to_phase3"]
-    data = copy.deepcopy(base)
-    data["transitions"] = {f"t{i:02d}": {**template, "collection": f"c{i:02d}"}
-                           for i in range(args.transitions)}
+    data, _ = with_copies(args.transitions)
     settings = Settings(data, frozenset(data["calendar"]))
     sdk = sdk_root()
     if sdk is None:
@@ -206,6 +202,7 @@ def main() -> None:
             print(line("  read + evaluate + json", jsons))
             print(line("  read + evaluate + html", htmls))
             if args.cli:
+                base = json.loads((REPO / "canary" / "expected.json").read_text())
                 reference = Settings(base, frozenset(base["calendar"]))
                 write_documents(firestore.Client(project="bench-status-cli"), reference,
                                 args.days)
