@@ -169,8 +169,10 @@ def test_interpreter_exit_is_not_held_by_pending_mirror_sends(trickle, tmp_path)
 class LostMirror(BackgroundMirror):
     """The instance died (or was frozen and recycled) before the worker sent anything."""
 
+    lost: list = []
+
     def submit(self, rows, on_failure):  # noqa: ARG002
-        return None
+        self.lost.extend(rows)
 
 
 class RecordingClient:
@@ -184,8 +186,6 @@ class RecordingClient:
         return []
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a firing row lost with its instance is "
-                   "not rebuilt on a later redelivery (ALREADY_TRIGGERED)")
 @pytest.mark.usefixtures("emulators")
 def test_a_redelivery_after_a_lost_firing_row_sends_it_again(project_id):
     from phasegate.orchestrator.core import Orchestrator
@@ -203,7 +203,9 @@ def test_a_redelivery_after_a_lost_firing_row_sends_it_again(project_id):
                             publish=lambda topic, data, attributes: "pub-1",
                             log=CheckpointLog(io.StringIO(), project=project_id), mirror=mirror)
 
-    first = build(LostMirror(MirrorSender(table, RecordingClient())))
+    lost = LostMirror(MirrorSender(table, RecordingClient()))
+    lost.lost = []
+    first = build(lost)
     for index, name in enumerate(PHASE3):
         clock.advance(minutes=5)
         outcome = first.handle_push(push(completion(name), f"m{index}"))
@@ -219,6 +221,12 @@ def test_a_redelivery_after_a_lost_firing_row_sends_it_again(project_id):
     assert "firing" in events, (
         "the firing row is lost for good: a redelivery re-sends the completion row but not "
         f"the firing (sent: {client.ids})")
+    # the very rows first lost, under the very ids: BigQuery keeps one, history counts one
+    [lost_firing] = [r for r in lost.lost if r["event"] == "firing"]
+    [again] = [r for r in client.rows if r["event"] == "firing"]
+    assert mirror_rows.insert_id(again) == mirror_rows.insert_id(lost_firing)
+    assert (again["at_ts"], again["reason"], again["trigger_id"]) == (
+        lost_firing["at_ts"], lost_firing["reason"], lost_firing["trigger_id"])
 
 
 # -- 6. _mirror_failures counts failed sends, the canary says rows ---------------------------

@@ -102,9 +102,13 @@ def incident_row(kind: Literal["open", "resolve"], transition: str, run_key: str
 
 
 def insert_id(data: Mapping[str, Any]) -> str:
-    """``<event>/<transition>/<run_key>/<processor or state>/<message id or time>``."""
+    """``<event>/<transition>/<run_key>/<processor or state>/<message id or time>``; a
+    firing is named by its time."""
     subject = data.get("processor") or data.get("state") or ""
-    instance = data.get("message_id") or data.get("at_ts") or ""
+    # a run key fires once: its time (``_triggered_at``) names it, so that a firing row
+    # rebuilt from the document later carries the same id as the one first sent
+    instance = (data.get("at_ts") if data["event"] == "firing" else
+                data.get("message_id") or data.get("at_ts")) or ""
     return "/".join(str(part) for part in (data["event"], data["transition"], data["run_key"],
                                            subject, instance))
 

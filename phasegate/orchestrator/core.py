@@ -276,7 +276,8 @@ class Orchestrator:
         for _ in range(3):
             existing = (before.data or {}).get(canonical)
             if existing is not None and _is_duplicate(existing, completion):
-                self._mirror_redelivery(run_key, canonical, existing, completion)
+                self._mirror_redelivery(run_key, canonical, existing, completion,
+                                        before.data or {})
                 self._log(outcome, "DUPLICATE",
                           f"{canonical} already recorded as {existing.get('status')}; not "
                           "counted twice, re-evaluating", completion, processor=canonical)
@@ -306,15 +307,28 @@ class Orchestrator:
                                         message_id, self.expectations.registry_digest))
 
     def _mirror_redelivery(self, run_key: str, processor: str, existing: Any,
-                           completion: Completion) -> None:
-        """A redelivery of the recorded message: the same row again, with the same insert id
-        (the first delivery may have died before its row was sent; BigQuery drops one)."""
+                           completion: Completion, document: dict[str, Any]) -> None:
+        """A redelivery of the recorded message: the same rows again, with the same insert
+        ids (the first delivery may have died before its rows were sent; BigQuery drops a
+        second one, and history counts a run key's firing once): the completion, and the
+        firing when the document says the run key fired."""
         if self.mirror is None or not completion.message_id or not isinstance(existing, dict):
             return
         recorded = as_time(existing.get("recorded_at"))
-        if existing.get("message_id") == completion.message_id and recorded is not None:
-            self._mirror_completion(run_key, processor, str(existing.get("status")), recorded,
-                                    completion.message_id)
+        if existing.get("message_id") != completion.message_id or recorded is None:
+            return
+        self._mirror_completion(run_key, processor, str(existing.get("status")), recorded,
+                                completion.message_id)
+        fired_at = as_time(document.get("_triggered_at"))
+        if document.get("_triggered") is True and fired_at is not None:
+            from phasegate.mirror.rows import firing_row
+
+            reason = document.get("_trigger_reason")
+            trigger = document.get("_trigger_id")
+            self._mirror_row(firing_row(
+                self.transition, run_key, reason if isinstance(reason, str) else "all_complete",
+                fired_at, trigger if isinstance(trigger, str) else policy.trigger_id(
+                    self.transition, run_key), None, self.expectations.registry_digest))
 
     def _meta(self, mode: str | None, expected: frozenset[str]) -> dict[str, Any]:
         return {
