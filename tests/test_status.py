@@ -249,6 +249,8 @@ def test_text_is_a_grid_with_symbols_a_legend_and_the_missing_names():
     assert "✓ 03:12" in row and "! -1⚠" in row and "?" in row
     assert any(line.startswith("legend: ") and "! LATE" in line and "■ STUCK" in line
                for line in lines)
+    assert "        ⚠ warning beside the state: UNKNOWN_NAMES, STALE_REGISTRY, MIRROR_FAILED" \
+        in lines  # the same words as the page's legend
     assert f"    missing: {PHASE2[-1]}" in lines
     assert any(line.startswith("■ phase3_to_phase4 2026-02-09 STUCK:") for line in lines)
     assert lines[-1] == "3 alerting cells"

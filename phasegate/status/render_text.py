@@ -126,7 +126,7 @@ def _legend(ascii_only: bool) -> list[str]:
                for state, shown in LOOKS.items()]
     warning = WARNING.ascii if ascii_only else WARNING.symbol
     return ["legend: " + "  ".join(entries),
-            f"        {warning} a warning beside the state (UNKNOWN_NAMES, STALE_REGISTRY)",
+            f"        {warning} {WARNING.meaning}",
             "        -N: N expected processors missing; HH:MM: fired at (local time)"]
 
 
