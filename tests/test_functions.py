@@ -112,3 +112,41 @@ def test_cloud_event_entry_answers_an_unreachable_firestore_quietly_with_503(tmp
     assert status == 503, log[-2000:]
     assert [x["checkpoint"] for x in _checkpoint_lines(log)].count("STORE_UNAVAILABLE") == 1
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_push_entry_without_credentials_answers_503_in_one_line(tmp_path):
+    """No Google credentials at all: a STORE_UNAVAILABLE line and a retry, no traceback."""
+    env = {k: v for k, v in emulator_env("test-nocreds", PHASEGATE_TRANSITION="phase2_to_phase3"
+                                         ).items() if k != "FIRESTORE_EMULATOR_HOST"}
+    env["HOME"] = str(tmp_path)  # no application-default credentials there
+    env["CLOUDSDK_CONFIG"] = str(tmp_path / "gcloud")
+    with serve(REPO / "orchestrator" / "main.py", "on_push", "http", env,
+               tmp_path / "server.log") as url:
+        status = post(url, push_body(completion("NbacGamebookProcessor"), "m-1"))
+    log = (tmp_path / "server.log").read_text()
+    assert status == 503, log[-2000:]
+    [line] = [x for x in _checkpoint_lines(log) if x["checkpoint"] == "STORE_UNAVAILABLE"]
+    assert "no Firestore client (DefaultCredentialsError" in line["message"]
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_push_entry_answers_a_get_with_405_and_stores_nothing(project_id, emulators, tmp_path):
+    """A probe or a browser is never a delivery: no rejection stored, no ERROR line."""
+    import urllib.error
+    import urllib.request
+
+    from tests.orchestrator_helpers import firestore_client
+
+    env = emulator_env(project_id, FIRESTORE_EMULATOR_HOST=emulators["firestore"],
+                       PHASEGATE_TRANSITION="phase2_to_phase3")
+    with serve(REPO / "orchestrator" / "main.py", "on_push", "http", env,
+               tmp_path / "server.log") as url:
+        for path in ("", "status"):  # (functions-framework answers /favicon.ico itself)
+            try:
+                urllib.request.urlopen(url.rstrip("/") + "/" + path, timeout=30)
+                status = 200
+            except urllib.error.HTTPError as error:
+                status = error.code
+            assert status == 405, path
+    assert list(firestore_client(project_id).collection("phasegate_rejected").stream()) == []
+    assert "REJECTED" not in (tmp_path / "server.log").read_text()

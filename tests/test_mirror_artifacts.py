@@ -56,6 +56,8 @@ def test_the_plan_creates_dataset_and_table_and_gcloud_parses_it(
     assert code == 0, err.getvalue()
     script = out.getvalue()
     assert "gcloud alpha bq datasets create nba_orchestration" in script
+    assert "gcloud services enable bigquery.googleapis.com --project=my-project" in script
+    assert "--role=roles/bigquery.dataEditor" in script  # else every insert is refused
     assert "bq mk --table" in script and "phase_completions" in script
     assert "0 failed" in err.getvalue()
 

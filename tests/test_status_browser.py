@@ -100,9 +100,12 @@ def status_html(project: str, firestore_host: str, out: Path) -> Path:
     return out
 
 
-def artifacts(tmp_path: Path) -> Path:
+def artifacts() -> Path:
+    """Where the screenshot is kept: $PHASEGATE_ARTIFACTS/status, else test-artifacts/status
+    in the checkout (git-ignored), so that a CI run keeps it beside its log."""
     given = os.environ.get("PHASEGATE_ARTIFACTS")
-    folder = Path(given) / "status" if given else tmp_path / "artifacts"
+    folder = (Path(given) if given else Path(__file__).resolve().parent.parent
+              / "test-artifacts") / "status"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -110,7 +113,7 @@ def artifacts(tmp_path: Path) -> Path:
 def test_the_status_page_in_a_real_browser(project_id, emulators, tmp_path):
     browser = require_chromium()
     seed_day(project_id, hostile=False)
-    kept = artifacts(tmp_path)
+    kept = artifacts()
     page = status_html(project_id, emulators["firestore"], kept / "status.html")
     dom = dump_dom(browser, page, tmp_path)
     (kept / "status.dom.html").write_text(dom, encoding="utf-8")

@@ -129,7 +129,7 @@ def plan_commands(registry: Registry, source: str, inputs: Inputs = NO_INPUTS, *
         *_retire_steps(names),
         *_canary_steps(registry, names, scheduler),
         *_monitoring_steps(names, monitoring),
-        *_mirror_steps(registry, source),
+        *_mirror_steps(registry, source, names),
     ]
     _check_target_variables(registry, variables_of(steps, (PROJECT_VARIABLE, REGION_VARIABLE)))
     return steps
@@ -533,8 +533,9 @@ def _monitoring_steps(names: Names, monitoring: dict[str, Any]) -> list[PlanStep
 MIRROR_SCHEMA_PATH = ".phasegate/bigquery-schema.json"
 
 
-def _mirror_steps(registry: Registry, source: str) -> list[PlanStep]:
-    """The BigQuery mirror's dataset (``gcloud alpha bq``, checked) and table.
+def _mirror_steps(registry: Registry, source: str, names: Names) -> list[PlanStep]:
+    """The BigQuery mirror: its API, the functions' right to insert, its dataset
+    (``gcloud alpha bq``, checked) and table.
 
     ``gcloud alpha bq tables create`` takes no schema, so the table is created
     with ``bq mk`` from the schema this plan writes: printed as a step that is
@@ -550,7 +551,14 @@ def _mirror_steps(registry: Registry, source: str) -> list[PlanStep]:
     table = registry.mirror.bigquery.table
     project, dataset, name = split_table(table)
     bq_name = shlex.quote(f"{project}:{dataset}.{name}")
+    fn = names.function_account
     return [
+        PlanStep(f"BigQuery's API in {project} (the mirror's project)",
+                 ("gcloud", "services", "enable", "bigquery.googleapis.com",
+                  f"--project={project}")),
+        PlanStep(f"The functions' identity inserts the mirror's rows ({fn.email})",
+                 ("gcloud", "projects", "add-iam-policy-binding", project, _member(fn.email),
+                  "--role=roles/bigquery.dataEditor", "--condition=None", "--format=none")),
         PlanStep(f"BigQuery dataset {dataset} for the mirror (mirror.bigquery.table)",
                  ("gcloud", "alpha", "bq", "datasets", "create", dataset,
                   "--description=phasegate mirror: completions, firings and incidents",

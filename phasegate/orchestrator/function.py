@@ -166,8 +166,15 @@ def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None
         if not built:
             from google.cloud import firestore
 
-            built.append(Orchestrator(transition, firestore.Client(project=project),
-                                      expectations=expectations, project=project, log=log))
+            try:
+                client = firestore.Client(project=project)
+            except Exception as error:  # noqa: BLE001 - no credentials: one line, a retry
+                reason = f"no Firestore client ({type(error).__name__}: " \
+                         f"{' '.join(str(error).split())[:200]})"
+                log.emit("STORE_UNAVAILABLE", reason, severity="ERROR", transition=transition)
+                raise StoreUnavailable(reason) from None
+            built.append(Orchestrator(transition, client, expectations=expectations,
+                                      project=project, log=log))
         return built[0]
 
     def on_completion(cloud_event: Any) -> None:
@@ -184,6 +191,10 @@ def function_handlers(path: Path | str, *, environ: dict[str, str] | None = None
 
     def on_push(request: Any) -> Answer:
         """One processor-completion message, delivered by a Pub/Sub push subscription."""
+        if str(getattr(request, "method", "POST")).upper() != "POST":
+            # a probe, a browser, a typo: never a delivery, never a stored rejection
+            return ("405 Pub/Sub pushes completions with POST\n", 405,
+                    {"Allow": "POST", "Content-Type": "text/plain"})
         try:
             orchestrator().handle_push(request.get_data(cache=False))
         except Exception as error:
