@@ -36,3 +36,7 @@ def test_history_of_the_mirrored_week_is_exact(bigquery, monkeypatch):
     phase3 = by_name["phase3_to_phase4"]
     assert phase3["latency_s"] == {"p50": 1200.0, "p90": 1200.0, "max": 1200.0, "count": 7}
     assert phase3["incidents"] == [] and phase3["days_late"] == []
+    # without the mirror, from the Firestore documents and the canary's incidents: the same
+    assert result.firestore_history is not None
+    assert result.firestore_history["source"] == "firestore"
+    assert result.firestore_history["transitions"] == history["transitions"]

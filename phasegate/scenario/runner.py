@@ -52,6 +52,7 @@ class ScenarioResult:
     scenario: Scenario
     history: dict[str, Any] | None = None  # `phasegate history` JSON after the replay (mirror)
     history_text: str | None = None  # and as text
+    firestore_history: dict[str, Any] | None = None  # the same from Firestore alone
     results: list[ExpectationResult] = field(default_factory=list)
     happenings: list[Happening] = field(default_factory=list)
     unaccounted: list[Happening] = field(default_factory=list)
@@ -125,6 +126,13 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
                 expectations, expectations["canary"], now=scenario.start + scenario.until,
                 days=30, project=project, bigquery_client=bigquery)
             result.history, result.history_text = as_json(history), as_text(history)
+            from google.cloud import firestore
+
+            # the same history from Firestore (documents and incidents), as without a mirror
+            plain = {key: value for key, value in expectations.items() if key != "mirror"}
+            result.firestore_history = as_json(build_history(
+                plain, expectations["canary"], now=scenario.start + scenario.until, days=30,
+                project=project, firestore_client=firestore.Client(project=project)))
     _judge(result)
     return result
 
