@@ -1,4 +1,8 @@
-"""This pipeline's orchestrator: Cloud Function entry points bound to the generated expectations."""
+"""This pipeline's orchestrator: Cloud Function entry points bound to the generated expectations.
+
+One deployment serves one transition, named by PHASEGATE_TRANSITION: `phasegate deploy plan`
+sets it; set it yourself to run this locally with functions-framework.
+"""
 from pathlib import Path
 
 from phasegate.orchestrator import function_handlers
